@@ -1,0 +1,3 @@
+from ignite.base.mixins import ResettableHandler, Serializable
+
+__all__ = ["Serializable", "ResettableHandler"]
