@@ -1,0 +1,164 @@
+"""Handler storage and fast dispatch for :class:`~ignite.engine.engine.Engine`.
+
+Handlers are stored as upstream does, as ``(handler, args, kwargs)`` triples in per-event lists of
+``engine._event_handlers`` (other modules read and patch those lists). For speed each list also caches a
+"compiled" form: calling convention and filter resolved once, recomputed only when the list changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+
+class _EngineRef(weakref.ref):
+    """Weak reference to the engine stored as the first handler argument (marks "pass the engine")."""
+
+    __slots__ = ()
+
+
+class _FilteredHandler:
+    """Calls ``handler`` only when ``event.filter(engine, counter)`` is true.
+
+    Behaves like ``functools.wraps(handler)`` (signature and names follow the user handler) and exposes
+    ``_parent``, a weak reference to the user handler. The engine is held weakly too, so no cycle forms.
+    """
+
+    def __init__(self, handler: Callable, event: Any, engine: Any) -> None:
+        functools.update_wrapper(self, handler)
+        self._handler = handler
+        self._parent = weakref.ref(handler)
+        self._event = event
+        self._filter = event.filter
+        self._engine_ref = weakref.ref(engine)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        engine = self._engine_ref()
+        if engine is None:
+            raise RuntimeError("Engine reference not resolved. Cannot execute event handler.")
+        if self._filter(engine, engine.state.get_event_attrib_value(self._event)):
+            return self._handler(*args, **kwargs)
+        return None
+
+    def __repr__(self) -> str:
+        return f"<filtered {self._handler!r} on {self._event!r}>"
+
+
+# calling conventions of a compiled entry
+CALL_ENGINE, CALL_BARE, CALL_ENGINE_ARGS, CALL_ARGS, CALL_DEREF, EVERY_ENGINE, FILTERED = range(7)
+
+
+class _HandlerList(list):
+    """A list of handler triples that drops its compiled form whenever it is modified."""
+
+    __slots__ = ("_compiled",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._compiled: list | None = None
+
+    def _changed(self) -> None:
+        self._compiled = None
+
+
+def _mutator(name: str) -> Callable:
+    base = getattr(list, name)
+
+    def method(self: _HandlerList, *args: Any, **kwargs: Any) -> Any:
+        self._compiled = None
+        return base(self, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "clear",
+    "sort",
+    "reverse",
+    "__setitem__",
+    "__delitem__",
+    "__iadd__",
+    "__imul__",
+):
+    setattr(_HandlerList, _name, _mutator(_name))
+
+
+def _event_key(event: Any) -> Any:
+    """Name under which an event's handlers are stored (events compare by name)."""
+    return getattr(event, "_name_", event)
+
+
+class _HandlerRegistry(defaultdict):
+    """``defaultdict(list)`` of handler lists that also indexes them by event name for the run loop."""
+
+    def __init__(self) -> None:
+        super().__init__(_HandlerList)
+        self.by_name: dict[Any, _HandlerList] = {}
+        self.version = 0
+
+    def __missing__(self, key: Any) -> _HandlerList:
+        value = _HandlerList()
+        self[key] = value
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not isinstance(value, _HandlerList):
+            value = _HandlerList(value)
+        super().__setitem__(key, value)
+        self.by_name[_event_key(key)] = value
+        self.version += 1
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.by_name.pop(_event_key(key), None)
+        self.version += 1
+
+    def invalidate(self) -> None:
+        for handlers in self.values():
+            handlers._changed()
+
+
+def compile_handlers(handlers: _HandlerList, engine: Any, event_to_attr: dict) -> list:
+    """Resolve each triple's calling convention and inline filter once; cached on the list.
+
+    Entries are ``(kind, func, extra)``: ``CALL_ENGINE``/``CALL_BARE`` call ``func(engine)``/``func()``,
+    ``EVERY_ENGINE`` is an ``every`` filter inlined as ``(attr, every)``, ``FILTERED`` wraps another kind with
+    ``(attr, filter, kind, extra)``, the remaining kinds carry ``(rest_args, kwargs, stored_args)``.
+    """
+    from ignite.engine.engine import Engine
+
+    compiled = []
+    for func, args, kwargs in handlers:
+        first = args[0] if args else None
+        is_ref = isinstance(first, weakref.ref)
+        if is_ref and first() is engine:
+            kind = CALL_ENGINE if len(args) == 1 and not kwargs else CALL_ENGINE_ARGS
+            rest = args[1:]
+        elif is_ref and (type(first) is _EngineRef or isinstance(first(), Engine)):
+            kind, rest = CALL_DEREF, args[1:]
+        else:
+            kind = CALL_BARE if not args and not kwargs else CALL_ARGS
+            rest = args
+        extra: tuple = (rest, kwargs, args)
+
+        if type(func) is _FilteredHandler and kind != CALL_DEREF:
+            attr = event_to_attr.get(func._event)
+            if attr is not None:  # an unmapped event keeps the wrapper, which raises "Unknown event name"
+                every = getattr(func._filter, "_every", 0)
+                if every and kind == CALL_ENGINE:
+                    compiled.append((EVERY_ENGINE, func._handler, (attr, every)))
+                else:
+                    compiled.append((FILTERED, func._handler, (attr, func._filter, kind, extra)))
+                continue
+        compiled.append((kind, func, extra))
+    handlers._compiled = compiled
+    return compiled

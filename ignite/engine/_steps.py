@@ -1,0 +1,316 @@
+"""Supervised training and evaluation step factories (the process functions of the helper engines)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from ignite.utils import convert_tensor
+
+_GRAD_ACC_MSG = (
+    "Gradient_accumulation_steps must be strictly positive. No gradient accumulation if the value set to one (default)."
+)
+_AMP_IMPORT_MSG = "Please install torch>=1.12.0 to use amp_mode='amp'."
+
+
+def _prepare_batch(
+    batch: Sequence[torch.Tensor], device: str | torch.device | None = None, non_blocking: bool = False
+) -> tuple:
+    """Split ``batch`` into ``(x, y)`` and move both to ``device``."""
+    x, y = batch
+    return (
+        convert_tensor(x, device=device, non_blocking=non_blocking),
+        convert_tensor(y, device=device, non_blocking=non_blocking),
+    )
+
+
+def _identity(output: Any) -> Any:
+    return output
+
+
+def _loss_item(x: Any, y: Any, y_pred: Any, loss: torch.Tensor) -> float:
+    return loss.item()
+
+
+def _pred_and_target(x: Any, y: Any, y_pred: Any) -> tuple:
+    return y_pred, y
+
+
+def _call_model(model: torch.nn.Module, x: Any) -> Any:
+    return model(x)
+
+
+def _check_accumulation(gradient_accumulation_steps: int) -> None:
+    if gradient_accumulation_steps <= 0:
+        raise ValueError(_GRAD_ACC_MSG)
+
+
+def _autocast_device_type(device: str | torch.device | None) -> str:
+    """Device type for ``torch.autocast``: that of ``device``, CUDA when none is given (upstream default)."""
+    if device is None:
+        return "cuda"
+    return torch.device(device).type
+
+
+def _training_update(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable,
+    device: str | torch.device | None,
+    non_blocking: bool,
+    prepare_batch: Callable,
+    model_transform: Callable,
+    output_transform: Callable,
+    k: int,
+    model_fn: Callable,
+    backward: Callable[[torch.Tensor], None],
+    step: Callable[[], None],
+    autocast: Callable[[], Any] | None = None,
+) -> Callable:
+    """The shared training step: zero grads at accumulation start, forward, scaled backward, step every k."""
+
+    def update(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
+        iteration = engine.state.iteration
+        if (iteration - 1) % k == 0:
+            optimizer.zero_grad()
+        model.train()
+        x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
+        if autocast is not None:
+            with autocast():
+                output = model_fn(model, x)
+                y_pred = model_transform(output)
+                loss = loss_fn(y_pred, y)
+                if k > 1:
+                    loss = loss / k
+        else:
+            output = model_fn(model, x)
+            y_pred = model_transform(output)
+            loss = loss_fn(y_pred, y)
+            if k > 1:
+                loss = loss / k
+        backward(loss)
+        if iteration % k == 0:
+            step()
+        return output_transform(x, y, y_pred, loss * k)
+
+    return update
+
+
+def supervised_training_step(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[Any, Any], torch.Tensor] | torch.nn.Module,
+    device: str | torch.device | None = None,
+    non_blocking: bool = False,
+    prepare_batch: Callable = _prepare_batch,
+    model_transform: Callable[[Any], Any] = _identity,
+    output_transform: Callable[[Any, Any, Any, torch.Tensor], Any] = _loss_item,
+    gradient_accumulation_steps: int = 1,
+    model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+) -> Callable:
+    """Build ``update(engine, batch)``: one optimisation step with optional gradient accumulation."""
+    _check_accumulation(gradient_accumulation_steps)
+    return _training_update(
+        model,
+        optimizer,
+        loss_fn,
+        device,
+        non_blocking,
+        prepare_batch,
+        model_transform,
+        output_transform,
+        gradient_accumulation_steps,
+        model_fn,
+        backward=lambda loss: loss.backward(),
+        step=optimizer.step,
+    )
+
+
+def supervised_training_step_amp(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[Any, Any], torch.Tensor] | torch.nn.Module,
+    device: str | torch.device | None = None,
+    non_blocking: bool = False,
+    prepare_batch: Callable = _prepare_batch,
+    model_transform: Callable[[Any], Any] = _identity,
+    output_transform: Callable[[Any, Any, Any, torch.Tensor], Any] = _loss_item,
+    scaler: torch.amp.GradScaler | None = None,
+    gradient_accumulation_steps: int = 1,
+    model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+    *,
+    amp_dtype: torch.dtype | None = None,
+) -> Callable:
+    """Like :func:`supervised_training_step` with the forward pass under ``torch.autocast``.
+
+    The autocast device follows ``device`` (CUDA when ``device`` is ``None``), so mixed precision also
+    works on CPU; ``amp_dtype`` (beyond upstream) selects e.g. ``torch.bfloat16``. With a ``scaler`` the
+    loss is scaled for backward and the step goes through it.
+    """
+    try:
+        from torch.amp import autocast
+    except ImportError:
+        raise ImportError(_AMP_IMPORT_MSG) from None
+    _check_accumulation(gradient_accumulation_steps)
+    device_type = _autocast_device_type(device)
+
+    if scaler:
+
+        def backward(loss: torch.Tensor) -> None:
+            scaler.scale(loss).backward()
+
+        def step() -> None:
+            scaler.step(optimizer)
+            scaler.update()
+
+    else:
+
+        def backward(loss: torch.Tensor) -> None:
+            loss.backward()
+
+        step = optimizer.step
+
+    return _training_update(
+        model,
+        optimizer,
+        loss_fn,
+        device,
+        non_blocking,
+        prepare_batch,
+        model_transform,
+        output_transform,
+        gradient_accumulation_steps,
+        model_fn,
+        backward=backward,
+        step=step,
+        autocast=lambda: autocast(device_type, enabled=True, dtype=amp_dtype),
+    )
+
+
+def supervised_training_step_apex(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[Any, Any], torch.Tensor] | torch.nn.Module,
+    device: str | torch.device | None = None,
+    non_blocking: bool = False,
+    prepare_batch: Callable = _prepare_batch,
+    model_transform: Callable[[Any], Any] = _identity,
+    output_transform: Callable[[Any, Any, Any, torch.Tensor], Any] = _loss_item,
+    gradient_accumulation_steps: int = 1,
+    model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+) -> Callable:
+    """Like :func:`supervised_training_step` with NVIDIA apex loss scaling."""
+    try:
+        from apex import amp as apex_amp
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "Please install apex from https://github.com/nvidia/apex to use amp_mode='apex'."
+        ) from None
+    _check_accumulation(gradient_accumulation_steps)
+
+    def backward(loss: torch.Tensor) -> None:
+        with apex_amp.scale_loss(loss, optimizer) as scaled_loss:
+            scaled_loss.backward()
+
+    return _training_update(
+        model,
+        optimizer,
+        loss_fn,
+        device,
+        non_blocking,
+        prepare_batch,
+        model_transform,
+        output_transform,
+        gradient_accumulation_steps,
+        model_fn,
+        backward=backward,
+        step=optimizer.step,
+    )
+
+
+def supervised_training_step_tpu(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[Any, Any], torch.Tensor] | torch.nn.Module,
+    device: str | torch.device | None = None,
+    non_blocking: bool = False,
+    prepare_batch: Callable = _prepare_batch,
+    model_transform: Callable[[Any], Any] = _identity,
+    output_transform: Callable[[Any, Any, Any, torch.Tensor], Any] = _loss_item,
+    gradient_accumulation_steps: int = 1,
+    model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+) -> Callable:
+    """Like :func:`supervised_training_step` with the optimizer step done by torch_xla."""
+    try:
+        import torch_xla.core.xla_model as xm
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError("torch_xla cannot be imported, please install PyTorch XLA.") from None
+    _check_accumulation(gradient_accumulation_steps)
+    return _training_update(
+        model,
+        optimizer,
+        loss_fn,
+        device,
+        non_blocking,
+        prepare_batch,
+        model_transform,
+        output_transform,
+        gradient_accumulation_steps,
+        model_fn,
+        backward=lambda loss: loss.backward(),
+        step=lambda: xm.optimizer_step(optimizer, barrier=True),
+    )
+
+
+def supervised_evaluation_step(
+    model: torch.nn.Module,
+    device: str | torch.device | None = None,
+    non_blocking: bool = False,
+    prepare_batch: Callable = _prepare_batch,
+    model_transform: Callable[[Any], Any] = _identity,
+    output_transform: Callable[[Any, Any, Any], Any] = _pred_and_target,
+    model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+) -> Callable:
+    """Build ``evaluate_step(engine, batch)``: a forward pass in eval mode without gradients."""
+
+    def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
+        model.eval()
+        with torch.no_grad():
+            x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
+            output = model_fn(model, x)
+            y_pred = model_transform(output)
+            return output_transform(x, y, y_pred)
+
+    return evaluate_step
+
+
+def supervised_evaluation_step_amp(
+    model: torch.nn.Module,
+    device: str | torch.device | None = None,
+    non_blocking: bool = False,
+    prepare_batch: Callable = _prepare_batch,
+    model_transform: Callable[[Any], Any] = _identity,
+    output_transform: Callable[[Any, Any, Any], Any] = _pred_and_target,
+    model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+    *,
+    amp_dtype: torch.dtype | None = None,
+) -> Callable:
+    """Like :func:`supervised_evaluation_step` with the forward pass under ``torch.autocast``."""
+    try:
+        from torch.amp import autocast
+    except ImportError:
+        raise ImportError(_AMP_IMPORT_MSG) from None
+    device_type = _autocast_device_type(device)
+
+    def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
+        model.eval()
+        with torch.no_grad():
+            x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
+            with autocast(device_type, enabled=True, dtype=amp_dtype):
+                output = model_fn(model, x)
+                y_pred = model_transform(output)
+            return output_transform(x, y, y_pred)
+
+    return evaluate_step

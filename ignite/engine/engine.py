@@ -1,0 +1,791 @@
+"""The :class:`Engine`: loops over data, calls a process function per batch and fires events."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from typing import Any
+
+from ignite.base import Serializable
+from ignite.engine._dispatch import (
+    CALL_ARGS,
+    CALL_BARE,
+    CALL_ENGINE,
+    CALL_ENGINE_ARGS,
+    EVERY_ENGINE,
+    FILTERED,
+    _EngineRef,
+    _event_key,
+    _FilteredHandler,
+    _HandlerRegistry,
+    compile_handlers,
+)
+from ignite.engine.events import CallableEventWithFilter, EventEnum, Events, EventsList, RemovableEventHandle, State
+from ignite.engine.utils import _check_signature, _to_hours_mins_secs
+
+__all__ = ["Engine"]
+
+_ENGINE_NOT_RESOLVED = "Engine reference not resolved. Cannot execute event handler."
+_TERMINATE_EPOCH_AT_START = (
+    "The method terminate_epoch() should not be called on Event.STARTED or Event.EPOCH_STARTED."
+    "If this is a desired behaviour, please open a feature request on"
+    "https://github.com/pytorch/ignite/issues/new/choose"
+)
+
+
+class _EngineTerminateSingleEpochException(Exception):
+    """Internal signal: stop the current epoch (``terminate_epoch``)."""
+
+
+class _EngineTerminateException(Exception):
+    """Internal signal: stop the run (``terminate``)."""
+
+
+def _get_none_data_iter(size: int) -> Iterator:
+    """Iterator yielding ``None`` ``size`` times (the data of a ``run(data=None, epoch_length=...)``)."""
+    for _ in range(size):
+        yield None
+
+
+class Engine(Serializable):
+    """Runs ``process_function(engine, batch)`` over data for a number of epochs and fires events.
+
+    ```python
+    def train_step(engine, batch):
+        ...
+        return loss.item()
+
+    trainer = Engine(train_step)
+
+    @trainer.on(Events.EPOCH_COMPLETED)
+    def log(engine):
+        print(engine.state.epoch, engine.state.output)
+
+    trainer.run(data, max_epochs=5)
+    ```
+
+    Handlers are resolved once when they are added (calling convention, filter), events with no handler
+    cost nothing, and the state keeps no reference to the last batch or output once a run has completed
+    only if the user asks for it (``state.batch``/``state.output`` stay readable after a run, as upstream).
+    """
+
+    _state_dict_all_req_keys = ("epoch_length", "iteration")
+    _state_dict_one_of_opt_keys = (("max_epochs", "max_iters"),)
+    interrupt_resume_enabled = True
+
+    def __init__(self, process_function: Callable[[Engine, Any], Any]) -> None:
+        self._event_handlers: _HandlerRegistry = _HandlerRegistry()
+        self.logger = logging.getLogger(__name__ + "." + self.__class__.__name__)
+        self._process_function = process_function
+        self.last_event_name: Events | None = None
+        self._should_terminate: bool | str = False
+        self._should_terminate_single_epoch: bool | str = False
+        self._should_interrupt = False
+        self._stop_flag = False
+        self._debug = self.logger.isEnabledFor(logging.DEBUG)
+        self.state = State()
+        self._state_dict_user_keys: list[str] = []
+        self._allowed_events: list[Any] = []
+        self._allowed_keys: set[Any] = set()
+        self._event_to_attr: dict[Any, str] | None = None
+        self._dataloader_iter: Iterator | None = None
+        self._init_iter: int | None = None
+
+        self.register_events(*Events)
+
+        if self._process_function is None:
+            raise ValueError("Engine must be given a processing function in order to run.")
+        _check_signature(process_function, "process_function", self, None)
+        self._internal_run_generator: Generator | None = None
+
+    # ------------------------------------------------------------------ flags
+    # The three public flags feed one private "something to check" flag read by the hot loop.
+
+    @property
+    def should_terminate(self) -> bool | str:
+        return self._should_terminate
+
+    @should_terminate.setter
+    def should_terminate(self, value: bool | str) -> None:
+        self._should_terminate = value
+        self._update_stop_flag()
+
+    @property
+    def should_terminate_single_epoch(self) -> bool | str:
+        return self._should_terminate_single_epoch
+
+    @should_terminate_single_epoch.setter
+    def should_terminate_single_epoch(self, value: bool | str) -> None:
+        self._should_terminate_single_epoch = value
+        self._update_stop_flag()
+
+    @property
+    def should_interrupt(self) -> bool:
+        return self._should_interrupt
+
+    @should_interrupt.setter
+    def should_interrupt(self, value: bool) -> None:
+        self._should_interrupt = value
+        self._update_stop_flag()
+
+    def _update_stop_flag(self) -> None:
+        self._stop_flag = bool(self._should_terminate or self._should_terminate_single_epoch or self._should_interrupt)
+
+    # ------------------------------------------------------------ registration
+
+    def register_events(self, *event_names: str | EventEnum, event_to_attr: dict | None = None) -> None:
+        """Allow custom events (``str`` or :class:`EventEnum` members) to be fired and handled.
+
+        ``event_to_attr`` maps events to the state attribute that filters use as their counter.
+        """
+        if not (event_to_attr is None or isinstance(event_to_attr, dict)):
+            raise ValueError(f"Expected event_to_attr to be dictionary. Got {type(event_to_attr)}.")
+
+        for index, e in enumerate(event_names):
+            if not isinstance(e, (str, EventEnum)):
+                raise TypeError(f"Value at {index} of event_names should be a str or EventEnum, but given {e}")
+            self._allowed_events.append(e)
+            self._allowed_keys.add(_event_key(e))
+            if event_to_attr and e in event_to_attr:
+                if self._event_to_attr is None:
+                    self._event_to_attr = dict(State.event_to_attr)
+                self._event_to_attr[e] = event_to_attr[e]
+                # upstream keeps one global mapping; other code tests membership in it
+                State.event_to_attr[e] = event_to_attr[e]
+        if self._event_to_attr is not None:
+            self.state._event_to_attr = self._event_to_attr
+            self._event_handlers.invalidate()
+        self.state._update_attrs()
+
+    def _mapping(self) -> dict[Any, str]:
+        return self._event_to_attr if self._event_to_attr is not None else State.event_to_attr
+
+    def has_registered_events(self, event: Any) -> bool:
+        """Whether ``event`` was registered (built-in events always are)."""
+        return _event_key(event) in self._allowed_keys
+
+    def _assert_allowed_event(self, event_name: Any) -> None:
+        if _event_key(event_name) not in self._allowed_keys:
+            self.logger.error("attempt to add event handler to an invalid event %s", event_name)
+            raise ValueError(f"Event {event_name} is not a valid event for this {self.__class__.__name__}.")
+
+    def add_event_handler(self, event_name: Any, handler: Callable, *args: Any, **kwargs: Any) -> RemovableEventHandle:
+        """Call ``handler`` (with the engine as first argument if it accepts it) whenever ``event_name`` fires.
+
+        Returns a :class:`RemovableEventHandle`; extra ``args``/``kwargs`` are passed to the handler.
+        """
+        if isinstance(event_name, EventsList):
+            for e in event_name:
+                self.add_event_handler(e, handler, *args, **kwargs)
+            return RemovableEventHandle(event_name, handler, self)
+
+        if isinstance(event_name, CallableEventWithFilter) and event_name.filter is not None:
+            handler = _FilteredHandler(handler, event_name, self)
+
+        self._assert_allowed_event(event_name)
+
+        event_args: tuple = ()
+        check_kwargs: dict = kwargs
+        if event_name == Events.EXCEPTION_RAISED:
+            event_args = (Exception(),)
+        elif event_name == Events.TERMINATE_SINGLE_EPOCH:
+            check_kwargs = {**kwargs, "iter_counter": 0}
+
+        try:
+            _check_signature(handler, "handler", self, *(event_args + args), **check_kwargs)
+            self._event_handlers[event_name].append((handler, (_EngineRef(self),) + args, kwargs))
+        except ValueError:
+            _check_signature(handler, "handler", *(event_args + args), **check_kwargs)
+            self._event_handlers[event_name].append((handler, args, kwargs))
+        if self._debug:
+            self.logger.debug("Added handler for event %s", event_name)
+
+        return RemovableEventHandle(event_name, handler, self)
+
+    @staticmethod
+    def _handler_matches(stored: Callable, handler: Callable) -> bool:
+        parent = getattr(stored, "_parent", None)
+        if parent is not None:
+            return parent() == handler
+        return stored == handler
+
+    def has_event_handler(self, handler: Callable, event_name: Any | None = None) -> bool:
+        """Whether ``handler`` is registered for ``event_name`` (any event if ``None``); filters are ignored."""
+        if event_name is not None:
+            if event_name not in self._event_handlers:
+                return False
+            events: Iterable = [event_name]
+        else:
+            events = list(self._event_handlers)
+        for e in events:
+            for h, _, _ in self._event_handlers[e]:
+                if self._handler_matches(h, handler):
+                    return True
+        return False
+
+    def remove_event_handler(self, handler: Callable, event_name: Any) -> None:
+        """Remove every registration of ``handler`` for ``event_name``."""
+        if event_name not in self._event_handlers:
+            raise ValueError(f"Input event name '{event_name}' does not exist")
+        handlers = self._event_handlers[event_name]
+        kept = [entry for entry in handlers if not self._handler_matches(entry[0], handler)]
+        if len(kept) == len(handlers):
+            raise ValueError(f"Input handler '{handler}' is not found among registered event handlers")
+        handlers[:] = kept
+
+    def on(self, event_name: Any, *args: Any, **kwargs: Any) -> Callable:
+        """Decorator form of :meth:`add_event_handler`; returns the function unchanged."""
+
+        def decorator(f: Callable) -> Callable:
+            self.add_event_handler(event_name, f, *args, **kwargs)
+            return f
+
+        return decorator
+
+    # ----------------------------------------------------------------- firing
+
+    def _fire_event(self, event_name: Any, *event_args: Any, **event_kwargs: Any) -> None:
+        if self._debug:
+            self.logger.debug(
+                "%s | %s, Firing handlers for event %s", self.state.epoch, self.state.iteration, event_name
+            )
+        self.last_event_name = event_name
+        handlers = self._event_handlers.by_name.get(getattr(event_name, "_name_", event_name))
+        if not handlers:
+            return
+        if event_args or event_kwargs:
+            self._fire_with_arguments(handlers, event_args, event_kwargs)
+            return
+        compiled = handlers._compiled
+        if compiled is None:
+            compiled = compile_handlers(handlers, self, self._mapping())
+        for kind, func, extra in compiled:
+            if kind == CALL_ENGINE:
+                func(self)
+            elif kind == EVERY_ENGINE:
+                if not getattr(self.state, extra[0]) % extra[1]:
+                    func(self)
+            elif kind == CALL_BARE:
+                func()
+            else:
+                self._call_compiled(kind, func, extra)
+
+    def _call_compiled(self, kind: int, func: Callable, extra: tuple) -> None:
+        """The less common compiled calling conventions (extra arguments, custom filters, other engines)."""
+        if kind == FILTERED:
+            attr, flt, kind, extra = extra
+            if not flt(self, getattr(self.state, attr)):
+                return
+            if kind == CALL_ENGINE:
+                func(self)
+                return
+            if kind == CALL_BARE:
+                func()
+                return
+        rest, kwargs, args = extra
+        if kind == CALL_ENGINE_ARGS:
+            func(self, *rest, **kwargs)
+        elif kind == CALL_ARGS:
+            func(*rest, **kwargs)
+        else:
+            engine = args[0]()
+            if engine is None:
+                raise RuntimeError(_ENGINE_NOT_RESOLVED)
+            func(engine, *rest, **kwargs)
+
+    def _fire_with_arguments(self, handlers: list, event_args: tuple, event_kwargs: dict) -> None:
+        for func, args, kwargs in list(handlers):
+            call_kwargs = {**kwargs, **event_kwargs} if event_kwargs else kwargs
+            first = args[0] if args else None
+            if isinstance(first, weakref.ref) and (type(first) is _EngineRef or isinstance(first(), Engine)):
+                engine = first()
+                if engine is None:
+                    raise RuntimeError(_ENGINE_NOT_RESOLVED)
+                func(engine, *event_args, *args[1:], **call_kwargs)
+            elif isinstance(first, weakref.ref) and first() is None:
+                raise RuntimeError(_ENGINE_NOT_RESOLVED)
+            else:
+                func(*event_args, *args, **call_kwargs)
+
+    def fire_event(self, event_name: Any) -> None:
+        """Fire a registered event (typically a custom one) now."""
+        if getattr(event_name, "_name_", event_name) not in self._allowed_keys:
+            self._assert_allowed_event(event_name)
+        self._fire_event(event_name)
+
+    # ------------------------------------------------------- run control
+
+    def interrupt(self) -> None:
+        """Pause the run after the current step; a later :meth:`run` call resumes exactly there."""
+        if not self.interrupt_resume_enabled:
+            raise RuntimeError(
+                "Engine 'interrupt/resume' feature is disabled. "
+                "Please, set Engine.interrupt_resume_enabled=True to enable it"
+            )
+        self.logger.info("interrupt signaled. Engine will interrupt the run after current iteration is finished.")
+        self.should_interrupt = True
+
+    def terminate(self, skip_completed: bool = False) -> None:
+        """Stop the run after the current step; ``TERMINATE`` then (unless skipped) ``COMPLETED`` fire."""
+        self.logger.info("Terminate signaled. Engine will stop after current iteration is finished.")
+        self.should_terminate = "skip_completed" if skip_completed else True
+
+    def terminate_epoch(self, skip_epoch_completed: bool = False) -> None:
+        """Stop the current epoch after the current step and continue with the next one."""
+        self.logger.info(
+            "Terminate current epoch is signaled. "
+            "Current epoch iteration will stop after current iteration is finished."
+        )
+        self.should_terminate_single_epoch = "skip_epoch_completed" if skip_epoch_completed else True
+
+    # ---------------------------------------------------------- state dict
+
+    @property
+    def state_dict_user_keys(self) -> list:
+        return self._state_dict_user_keys
+
+    def state_dict(self) -> OrderedDict:
+        """``epoch_length``, ``iteration``, ``max_epochs`` or ``max_iters``, then the user keys."""
+        keys: tuple = self._state_dict_all_req_keys
+        keys += ("max_iters",) if self.state.max_iters is not None else ("max_epochs",)
+        keys += tuple(self._state_dict_user_keys)
+        return OrderedDict([(k, getattr(self.state, k)) for k in keys])
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restore counters and stop criterion (and user keys) so that the next :meth:`run` resumes."""
+        if "iteration" in state_dict and "epoch" in state_dict:
+            raise ValueError(
+                "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
+                f"Found both: iteration={state_dict['iteration']}, epoch={state_dict['epoch']}."
+            )
+        if isinstance(state_dict, Mapping) and ("iteration" in state_dict or "epoch" in state_dict):
+            state_dict = dict(state_dict)
+            it, ep = state_dict.get("iteration"), state_dict.get("epoch")
+            if it == 0 or ep == 0:
+                state_dict["iteration"] = state_dict["epoch"] = 0
+            else:
+                el = state_dict.get("epoch_length")
+                if el is None or el <= 0:
+                    raise ValueError(
+                        "epoch_length must be a positive integer to calculate missing 'iteration' or 'epoch' "
+                        f"key. Input state_dict: {state_dict}"
+                    )
+                if it is None:
+                    state_dict["iteration"] = ep * el
+                else:
+                    state_dict["epoch"] = it // el
+        super().load_state_dict(state_dict)
+
+        for k in self._state_dict_user_keys:
+            if k not in state_dict:
+                raise ValueError(
+                    f"Required user state attribute '{k}' is absent in provided state_dict '{state_dict.keys()}'"
+                )
+        # validate the stop criterion before touching the state
+        epoch_length = state_dict["epoch_length"]
+        iteration = state_dict["iteration"]
+        epoch = iteration // epoch_length if epoch_length else state_dict.get("epoch", 0) or 0
+        if state_dict.get("max_epochs") is not None:
+            self._validate_max("max_epochs", state_dict["max_epochs"], epoch, "epoch")
+        if state_dict.get("max_iters") is not None:
+            self._validate_max("max_iters", state_dict["max_iters"], iteration, "iteration")
+
+        for k in self._state_dict_user_keys:
+            setattr(self.state, k, state_dict[k])
+        self.state.epoch_length = epoch_length
+        self.state.iteration = iteration
+        self.state.epoch = epoch
+        if "max_epochs" in state_dict:
+            self.state.max_iters = None
+            self.state.max_epochs = state_dict["max_epochs"]
+        if "max_iters" in state_dict:
+            self.state.max_epochs = None
+            self.state.max_iters = state_dict["max_iters"]
+        self._discard_suspended_run()
+
+    @staticmethod
+    def _validate_max(name: str, value: int, current: int, what: str) -> None:
+        if value < 1:
+            raise ValueError(f"Argument {name} is invalid. Please, set a correct {name} positive value")
+        if value < current:
+            raise ValueError(
+                f"Argument {name} should be greater than or equal to the start {what} defined in the state: "
+                f"{value} vs {current}. Please, set engine.state.{name} = None "
+                "before calling engine.run() in order to restart the training from the beginning."
+            )
+
+    def _check_and_set_max_epochs(self, max_epochs: int | None = None) -> None:
+        if max_epochs is not None:
+            self._validate_max("max_epochs", max_epochs, self.state.epoch, "epoch")
+            self.state.max_epochs = max_epochs
+
+    def _check_and_set_max_iters(self, max_iters: int | None = None) -> None:
+        if max_iters is not None:
+            self._validate_max("max_iters", max_iters, self.state.iteration, "iteration")
+            self.state.max_iters = max_iters
+
+    # ------------------------------------------------------------ data
+
+    def set_data(self, data: Iterable) -> None:
+        """Switch the data source now: the next batch is fetched from ``data``; epoch length is unchanged."""
+        self.state.dataloader = data
+        self._dataloader_iter = iter(data)
+
+    @staticmethod
+    def _get_data_length(data: Iterable) -> int | None:
+        try:
+            if hasattr(data, "__len__"):
+                return len(data)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+        return None
+
+    def _setup_dataloader_iter(self) -> None:
+        if self.state.dataloader is None:
+            if self.state.epoch_length is None:
+                raise RuntimeError(
+                    "Internal error, self.state.epoch_length is None. "
+                    "Please, file an issue if you encounter this error."
+                )
+            self._dataloader_iter = _get_none_data_iter(self.state.epoch_length)
+        else:
+            self._dataloader_iter = iter(self.state.dataloader)
+
+    def _setup_engine(self) -> None:
+        self._setup_dataloader_iter()
+        if self._init_iter is None:
+            iteration = self.state.iteration
+            if self.state.epoch_length is not None:
+                iteration %= self.state.epoch_length
+            self._init_iter = iteration
+
+    # ------------------------------------------------------------- run
+
+    @staticmethod
+    def _is_done(state: State) -> bool:
+        is_done_iters = state.max_iters is not None and state.iteration >= state.max_iters
+        is_done_count = (
+            state.epoch_length is not None
+            and state.max_epochs is not None
+            and state.iteration >= state.epoch_length * state.max_epochs
+        )
+        is_done_epochs = state.max_epochs is not None and state.epoch >= state.max_epochs
+        return is_done_iters or is_done_count or is_done_epochs
+
+    def _discard_suspended_run(self) -> None:
+        gen = self._internal_run_generator
+        if gen is not None:
+            self._internal_run_generator = None
+            gen.close()
+        self._dataloader_iter = None
+
+    def run(
+        self,
+        data: Iterable | None = None,
+        max_epochs: int | None = None,
+        max_iters: int | None = None,
+        epoch_length: int | None = None,
+    ) -> State:
+        """Run (or resume) over ``data`` until ``max_epochs`` epochs or ``max_iters`` iterations; return the state.
+
+        A finished engine starts a new run; a terminated, interrupted or loaded one resumes.
+        """
+        if data is not None and not isinstance(data, Iterable):
+            raise TypeError("Argument data should be iterable")
+        self._debug = self.logger.isEnabledFor(logging.DEBUG)
+        state = self.state
+        if max_epochs is not None and max_iters is not None:
+            raise ValueError(
+                "Arguments max_iters and max_epochs are mutually exclusive.Please provide only max_epochs or max_iters."
+            )
+        if max_iters is not None and state.max_epochs is not None:
+            raise ValueError(
+                "To switch from max_epochs to max_iters mode during resume, you must first reset by setting "
+                "'engine.state.max_epochs = None' before calling run()."
+            )
+        if max_epochs is not None and state.max_iters is not None:
+            raise ValueError(
+                "To switch from max_iters to max_epochs mode during resume, you must first reset by setting "
+                "'engine.state.max_iters = None' before calling run()."
+            )
+        if state.max_epochs is not None:
+            self._check_and_set_max_epochs(max_epochs)
+        if state.max_iters is not None:
+            self._check_and_set_max_iters(max_iters)
+
+        if self._event_to_attr is not None and state.__dict__.get("_event_to_attr") is not self._event_to_attr:
+            state._event_to_attr = self._event_to_attr
+
+        new_state = (state.max_epochs is None and state.max_iters is None) or (
+            self._is_done(state) and self._internal_run_generator is None
+        )
+        if new_state:
+            if data is None and epoch_length is None and state.epoch_length is None:
+                raise ValueError("epoch_length should be provided if data is None")
+            if epoch_length is None:
+                epoch_length = self._get_data_length(data) if data is not None else None
+                if epoch_length is None:
+                    epoch_length = state.epoch_length
+            if epoch_length is not None and epoch_length < 1:
+                raise ValueError("Input data has zero size. Please provide non-empty data")
+            if max_iters is None:
+                if max_epochs is None:
+                    max_epochs = 1
+            else:
+                max_epochs = None
+            self._discard_suspended_run()
+            state.iteration = 0
+            state.epoch = 0
+            state.max_epochs = max_epochs
+            state.max_iters = max_iters
+            state.epoch_length = epoch_length
+            self._init_iter = None
+            if max_iters is not None:
+                self.logger.info("Engine run starting with max_iters=%s.", max_iters)
+            else:
+                self.logger.info("Engine run starting with max_epochs=%s.", max_epochs)
+        elif self._internal_run_generator is None:
+            if state.epoch_length is not None:
+                if epoch_length is not None and epoch_length != state.epoch_length:
+                    raise ValueError(
+                        "Argument epoch_length should be same as in the state, "
+                        f"but given {epoch_length} vs {state.epoch_length}"
+                    )
+            else:
+                if epoch_length is None and data is not None:
+                    epoch_length = self._get_data_length(data)
+                if epoch_length is not None:
+                    if epoch_length < 1:
+                        raise ValueError("Input data has zero size. Please provide non-empty data")
+                    state.epoch_length = epoch_length
+            if state.max_iters is not None:
+                self.logger.info(
+                    "Engine run resuming from iteration %s, epoch %s until %s iterations",
+                    state.iteration,
+                    state.epoch,
+                    state.max_iters,
+                )
+            else:
+                self.logger.info(
+                    "Engine run resuming from iteration %s, epoch %s until %s epochs",
+                    state.iteration,
+                    state.epoch,
+                    state.max_epochs,
+                )
+            if state.epoch_length is None and data is None:
+                raise ValueError("epoch_length should be provided if data is None")
+            if self.should_terminate:
+                self._init_iter = 0
+
+        if self._dataloader_iter is None:
+            state.dataloader = data
+
+        if self._internal_run_generator is None:
+            gen = self._internal_run_as_gen()
+            if self.interrupt_resume_enabled:
+                self._internal_run_generator = gen
+        else:
+            gen = self._internal_run_generator
+        try:
+            return next(gen)
+        except StopIteration as out:
+            self._internal_run_generator = None
+            return out.value
+        except BaseException:
+            self._internal_run_generator = None
+            raise
+
+    @staticmethod
+    def _init_timers(state: State) -> None:
+        state.times[Events.EPOCH_COMPLETED.name] = 0.0
+        state.times[Events.COMPLETED.name] = 0.0
+
+    def _check(self, allow_terminate_epoch: bool = True) -> Generator:
+        """The termination/interrupt check run after most events (a generator: it yields on interrupt)."""
+        if self._should_terminate:
+            raise _EngineTerminateException()
+        if self._should_terminate_single_epoch:
+            if not allow_terminate_epoch:
+                raise RuntimeError(_TERMINATE_EPOCH_AT_START)
+            raise _EngineTerminateSingleEpochException()
+        if self._should_interrupt and self.interrupt_resume_enabled:
+            self._fire_event(Events.INTERRUPT)
+            self.should_interrupt = False
+            yield self.state
+
+    def _internal_run_as_gen(self) -> Generator:
+        self.should_terminate = self.should_terminate_single_epoch = self.should_interrupt = False
+        self._init_timers(self.state)
+        start_time = time.time()
+        try:
+            try:
+                self._fire_event(Events.STARTED)
+                if self._stop_flag:
+                    yield from self._check(allow_terminate_epoch=False)
+
+                while not self._is_done(self.state) and not self._should_terminate:
+                    self.state.epoch += 1
+                    epoch_start = time.time()
+                    self._fire_event(Events.EPOCH_STARTED)
+                    if self._stop_flag:
+                        yield from self._check(allow_terminate_epoch=False)
+                    if self._dataloader_iter is None:
+                        self._setup_engine()
+
+                    yield from self._run_once_on_dataset_as_gen()
+
+                    epoch_time = time.time() - epoch_start
+                    self.state.times[Events.EPOCH_COMPLETED.name] = epoch_time
+                    if self._should_terminate_single_epoch != "skip_epoch_completed":
+                        handlers_start = time.time()
+                        self._fire_event(Events.EPOCH_COMPLETED)
+                        epoch_time += time.time() - handlers_start
+                        self.state.times[Events.EPOCH_COMPLETED.name] = epoch_time
+                    if self._should_terminate_single_epoch:
+                        self.should_terminate_single_epoch = False
+                    if self._stop_flag:
+                        yield from self._check()
+                    if self.logger.isEnabledFor(logging.INFO):
+                        hours, mins, secs = _to_hours_mins_secs(epoch_time)
+                        self.logger.info(
+                            f"Epoch[{self.state.epoch}] Complete. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}"
+                        )
+            except _EngineTerminateException:
+                self._fire_event(Events.TERMINATE)
+            else:
+                if self._should_terminate:
+                    self._fire_event(Events.TERMINATE)
+
+            time_taken = time.time() - start_time
+            self.state.times[Events.COMPLETED.name] = time_taken
+            if self._should_terminate != "skip_completed":
+                handlers_start = time.time()
+                self._fire_event(Events.COMPLETED)
+                time_taken += time.time() - handlers_start
+                self.state.times[Events.COMPLETED.name] = time_taken
+            if self.logger.isEnabledFor(logging.INFO):
+                hours, mins, secs = _to_hours_mins_secs(time_taken)
+                self.logger.info(f"Engine run finished. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}")
+        except GeneratorExit:
+            # a suspended (interrupted) run is being discarded: not an error
+            self._dataloader_iter = None
+            raise
+        except BaseException as e:
+            self._dataloader_iter = None
+            if getattr(e, "_ignite_handled", False):
+                raise
+            self.logger.error("Engine run is terminating due to exception: %s", e)
+            self._handle_exception(e)
+
+        self._dataloader_iter = None
+        return self.state
+
+    def _handle_exception(self, e: BaseException) -> None:
+        if self._event_handlers.by_name.get(Events.EXCEPTION_RAISED.name):
+            try:
+                e._ignite_handled = True  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+            self._fire_event(Events.EXCEPTION_RAISED, e)
+        else:
+            raise e
+
+    def _run_once_on_dataset_as_gen(self) -> Generator:
+        """One epoch: fetch batches, run the process function, fire the per-iteration events."""
+        fire = self._fire_event
+        fast = type(self)._fire_event is Engine._fire_event and not self._debug
+        registry = self._event_handlers
+        by_name = registry.by_name
+        version = -1
+        h_gbs = h_gbc = h_its = h_itc = True
+        process = self._process_function
+        iter_counter = self._init_iter or 0
+        self._init_iter = None
+        epoch_length = self.state.epoch_length
+        just_restarted = False
+        try:
+            if self._dataloader_iter is None:
+                raise RuntimeError(
+                    "Internal error, self._dataloader_iter is None. Please, file an issue if you encounter this error."
+                )
+            while True:
+                state = self.state
+                if fast and version != registry.version:
+                    version = registry.version
+                    h_gbs = by_name.get("GET_BATCH_STARTED")
+                    h_gbc = by_name.get("GET_BATCH_COMPLETED")
+                    h_its = by_name.get("ITERATION_STARTED")
+                    h_itc = by_name.get("ITERATION_COMPLETED")
+                state.batch = None
+                has_loader = state.dataloader is not None
+                if has_loader and not just_restarted and h_gbs:
+                    fire(Events.GET_BATCH_STARTED)
+                    if self._stop_flag:
+                        yield from self._check()
+                try:
+                    state.batch = next(self._dataloader_iter)
+                except StopIteration:
+                    if epoch_length is None:
+                        epoch_length = state.epoch_length = iter_counter
+                        if state.max_iters is not None:
+                            state.max_epochs = math.ceil(state.max_iters / epoch_length)
+                        break
+                    if just_restarted:
+                        if not self._is_done(state):
+                            total = state.max_iters if state.max_iters is not None else epoch_length * state.max_epochs
+                            warnings.warn(
+                                "Data iterator can not provide data anymore but required total number of "
+                                "iterations to run is not reached. "
+                                f"Current iteration: {state.iteration} vs Total iterations to run : {total}"
+                            )
+                        break
+                    if has_loader:
+                        fire(Events.DATALOADER_STOP_ITERATION)
+                        if self._stop_flag:
+                            yield from self._check()
+                    self._setup_dataloader_iter()
+                    just_restarted = True
+                    continue
+                just_restarted = False
+                state.output = None
+                if has_loader:
+                    if h_gbc:
+                        fire(Events.GET_BATCH_COMPLETED)
+                    if self._stop_flag:
+                        yield from self._check()
+                iter_counter += 1
+
+                state.iteration += 1
+                if h_its:
+                    fire(Events.ITERATION_STARTED)
+                    if self._stop_flag:
+                        yield from self._check()
+
+                state.output = process(self, state.batch)
+
+                if h_itc:
+                    fire(Events.ITERATION_COMPLETED)
+                if self._stop_flag:
+                    yield from self._check()
+
+                if epoch_length is not None and iter_counter == epoch_length:
+                    break
+                if state.max_iters is not None and state.iteration == state.max_iters:
+                    self.should_terminate = True
+                    raise _EngineTerminateException()
+
+        except _EngineTerminateSingleEpochException:
+            self._fire_event(Events.TERMINATE_SINGLE_EPOCH, iter_counter=iter_counter)
+            self._setup_dataloader_iter()
+        except _EngineTerminateException:
+            raise
+        except GeneratorExit:
+            raise
+        except Exception as e:
+            self.logger.error("Current run is terminating due to exception: %s", e)
+            self._handle_exception(e)
