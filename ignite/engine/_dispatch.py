@@ -48,7 +48,7 @@ class _FilteredHandler:
 
 
 # calling conventions of a compiled entry
-CALL_ENGINE, CALL_BARE, CALL_ENGINE_ARGS, CALL_ARGS, CALL_DEREF, EVERY_ENGINE, FILTERED = range(7)
+CALL_ENGINE, CALL_BARE, CALL_ENGINE_ARGS, CALL_ARGS, CALL_DEREF, EVERY_ENGINE, ONCE_ENGINE, FILTERED = range(8)
 
 
 class _HandlerList(list):
@@ -131,7 +131,8 @@ def compile_handlers(handlers: _HandlerList, engine: Any, event_to_attr: dict) -
     """Resolve each triple's calling convention and inline filter once; cached on the list.
 
     Entries are ``(kind, func, extra)``: ``CALL_ENGINE``/``CALL_BARE`` call ``func(engine)``/``func()``,
-    ``EVERY_ENGINE`` is an ``every`` filter inlined as ``(attr, every)``, ``FILTERED`` wraps another kind with
+    ``EVERY_ENGINE``/``ONCE_ENGINE`` inline ``every``/``once`` filters as ``(attr, every)``/``(attr, values)``,
+    ``FILTERED`` wraps another kind with
     ``(attr, filter, kind, extra)``, the remaining kinds carry ``(rest_args, kwargs, stored_args)``.
     """
     from ignite.engine.engine import Engine
@@ -154,8 +155,11 @@ def compile_handlers(handlers: _HandlerList, engine: Any, event_to_attr: dict) -
             attr = event_to_attr.get(func._event)
             if attr is not None:  # an unmapped event keeps the wrapper, which raises "Unknown event name"
                 every = getattr(func._filter, "_every", 0)
+                once = getattr(func._filter, "_once", None)
                 if every and kind == CALL_ENGINE:
                     compiled.append((EVERY_ENGINE, func._handler, (attr, every)))
+                elif once is not None and kind == CALL_ENGINE:
+                    compiled.append((ONCE_ENGINE, func._handler, (attr, once)))
                 else:
                     compiled.append((FILTERED, func._handler, (attr, func._filter, kind, extra)))
                 continue

@@ -19,6 +19,7 @@ from ignite.engine._dispatch import (
     CALL_ENGINE_ARGS,
     EVERY_ENGINE,
     FILTERED,
+    ONCE_ENGINE,
     _EngineRef,
     _event_key,
     _FilteredHandler,
@@ -36,6 +37,14 @@ _TERMINATE_EPOCH_AT_START = (
     "If this is a desired behaviour, please open a feature request on"
     "https://github.com/pytorch/ignite/issues/new/choose"
 )
+
+
+# enum member look-ups are slow; the run loop uses these module constants
+_GET_BATCH_STARTED = Events.GET_BATCH_STARTED
+_GET_BATCH_COMPLETED = Events.GET_BATCH_COMPLETED
+_ITERATION_STARTED = Events.ITERATION_STARTED
+_ITERATION_COMPLETED = Events.ITERATION_COMPLETED
+_DATALOADER_STOP_ITERATION = Events.DATALOADER_STOP_ITERATION
 
 
 class _EngineTerminateSingleEpochException(Exception):
@@ -87,7 +96,7 @@ class Engine(Serializable):
         self._should_terminate_single_epoch: bool | str = False
         self._should_interrupt = False
         self._stop_flag = False
-        self._debug = self.logger.isEnabledFor(logging.DEBUG)
+        self._update_debug()
         self.state = State()
         self._state_dict_user_keys: list[str] = []
         self._allowed_events: list[Any] = []
@@ -135,6 +144,11 @@ class Engine(Serializable):
 
     def _update_stop_flag(self) -> None:
         self._stop_flag = bool(self._should_terminate or self._should_terminate_single_epoch or self._should_interrupt)
+
+    def _update_debug(self) -> None:
+        # whether to log each firing, and whether firing may bypass ``_fire_event`` (not overridden)
+        self._debug = self.logger.isEnabledFor(logging.DEBUG)
+        self._fast_fire = type(self)._fire_event is Engine._fire_event and not self._debug
 
     # ------------------------------------------------------------ registration
 
@@ -254,13 +268,18 @@ class Engine(Serializable):
             self.logger.debug(
                 "%s | %s, Firing handlers for event %s", self.state.epoch, self.state.iteration, event_name
             )
-        self.last_event_name = event_name
         handlers = self._event_handlers.by_name.get(getattr(event_name, "_name_", event_name))
         if not handlers:
-            return
-        if event_args or event_kwargs:
+            self.last_event_name = event_name
+        elif event_args or event_kwargs:
+            self.last_event_name = event_name
             self._fire_with_arguments(handlers, event_args, event_kwargs)
-            return
+        else:
+            self._dispatch_event(event_name, handlers)
+
+    def _dispatch_event(self, event_name: Any, handlers: Any) -> None:
+        """Run the compiled handlers of one event (no event arguments); the hot path of firing."""
+        self.last_event_name = event_name
         compiled = handlers._compiled
         if compiled is None:
             compiled = compile_handlers(handlers, self, self._mapping())
@@ -269,6 +288,9 @@ class Engine(Serializable):
                 func(self)
             elif kind == EVERY_ENGINE:
                 if not getattr(self.state, extra[0]) % extra[1]:
+                    func(self)
+            elif kind == ONCE_ENGINE:
+                if getattr(self.state, extra[0]) in extra[1]:
                     func(self)
             elif kind == CALL_BARE:
                 func()
@@ -314,9 +336,17 @@ class Engine(Serializable):
 
     def fire_event(self, event_name: Any) -> None:
         """Fire a registered event (typically a custom one) now."""
-        if getattr(event_name, "_name_", event_name) not in self._allowed_keys:
+        key = getattr(event_name, "_name_", event_name)
+        if key not in self._allowed_keys:
             self._assert_allowed_event(event_name)
-        self._fire_event(event_name)
+        if self._fast_fire:
+            handlers = self._event_handlers.by_name.get(key)
+            if handlers:
+                self._dispatch_event(event_name, handlers)
+            else:
+                self.last_event_name = event_name
+        else:
+            self._fire_event(event_name)
 
     # ------------------------------------------------------- run control
 
@@ -497,7 +527,7 @@ class Engine(Serializable):
         """
         if data is not None and not isinstance(data, Iterable):
             raise TypeError("Argument data should be iterable")
-        self._debug = self.logger.isEnabledFor(logging.DEBUG)
+        self._update_debug()
         state = self.state
         if max_epochs is not None and max_iters is not None:
             raise ValueError(
@@ -698,7 +728,9 @@ class Engine(Serializable):
     def _run_once_on_dataset_as_gen(self) -> Generator:
         """One epoch: fetch batches, run the process function, fire the per-iteration events."""
         fire = self._fire_event
-        fast = type(self)._fire_event is Engine._fire_event and not self._debug
+        fast = self._fast_fire
+        # fast: call the compiled handler lists directly; otherwise every event goes through _fire_event
+        emit = self._dispatch_event if fast else (lambda event, _: fire(event))
         registry = self._event_handlers
         by_name = registry.by_name
         version = -1
@@ -724,7 +756,7 @@ class Engine(Serializable):
                 state.batch = None
                 has_loader = state.dataloader is not None
                 if has_loader and not just_restarted and h_gbs:
-                    fire(Events.GET_BATCH_STARTED)
+                    emit(_GET_BATCH_STARTED, h_gbs)
                     if self._stop_flag:
                         yield from self._check()
                 try:
@@ -745,7 +777,7 @@ class Engine(Serializable):
                             )
                         break
                     if has_loader:
-                        fire(Events.DATALOADER_STOP_ITERATION)
+                        fire(_DATALOADER_STOP_ITERATION)
                         if self._stop_flag:
                             yield from self._check()
                     self._setup_dataloader_iter()
@@ -755,21 +787,21 @@ class Engine(Serializable):
                 state.output = None
                 if has_loader:
                     if h_gbc:
-                        fire(Events.GET_BATCH_COMPLETED)
+                        emit(_GET_BATCH_COMPLETED, h_gbc)
                     if self._stop_flag:
                         yield from self._check()
                 iter_counter += 1
 
                 state.iteration += 1
                 if h_its:
-                    fire(Events.ITERATION_STARTED)
+                    emit(_ITERATION_STARTED, h_its)
                     if self._stop_flag:
                         yield from self._check()
 
                 state.output = process(self, state.batch)
 
                 if h_itc:
-                    fire(Events.ITERATION_COMPLETED)
+                    emit(_ITERATION_COMPLETED, h_itc)
                 if self._stop_flag:
                     yield from self._check()
 

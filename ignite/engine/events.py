@@ -101,6 +101,7 @@ class CallableEventWithFilter:
         def wrapper(engine: Engine, event: int) -> bool:
             return event in values
 
+        wrapper._once = values  # type: ignore[attr-defined]  # lets the engine inline the test
         return wrapper
 
     @staticmethod
