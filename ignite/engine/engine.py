@@ -78,14 +78,16 @@ class Engine(Serializable):
     trainer.run(data, max_epochs=5)
     ```
 
-    Handlers are resolved once when they are added (calling convention, filter), events with no handler
-    cost nothing, and the state keeps no reference to the last batch or output once a run has completed
-    only if the user asks for it (``state.batch``/``state.output`` stay readable after a run, as upstream).
+    Handlers are resolved once when they are added (calling convention, filter) and events with no handler
+    cost nothing. ``state.batch``/``state.output`` stay readable after a run, as upstream; set
+    ``engine.release_batch_and_output = True`` to drop them when a run completes so no tensors stay alive.
     """
 
     _state_dict_all_req_keys = ("epoch_length", "iteration")
     _state_dict_one_of_opt_keys = (("max_epochs", "max_iters"),)
     interrupt_resume_enabled = True
+    # beyond upstream, opt-in: drop state.batch/state.output when a run completes (no tensors kept alive)
+    release_batch_and_output = False
 
     def __init__(self, process_function: Callable[[Engine, Any], Any]) -> None:
         self._event_handlers: _HandlerRegistry = _HandlerRegistry()
@@ -698,6 +700,8 @@ class Engine(Serializable):
                 self._fire_event(Events.COMPLETED)
                 time_taken += time.time() - handlers_start
                 self.state.times[Events.COMPLETED.name] = time_taken
+            if self.release_batch_and_output:
+                self.state.batch = self.state.output = None
             if self.logger.isEnabledFor(logging.INFO):
                 hours, mins, secs = _to_hours_mins_secs(time_taken)
                 self.logger.info(f"Engine run finished. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}")
