@@ -1,0 +1,200 @@
+"""Failure propagation between ranks: an exception on one rank stops every rank promptly.
+
+The failing rank publishes its rank and traceback in the process group's key-value store (the one
+``init_process_group`` already created, so no transport of our own). Every other rank runs a small
+watcher thread that polls the store; when it sees the error it records it for its launcher, prints it
+and ends its process (its main thread may be blocked inside a collective that would otherwise wait for
+the process-group timeout). The launcher (``idist.spawn`` / ``Parallel``) then raises
+:class:`RankFailedError` naming the rank that failed and carrying its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+from torch.multiprocessing import ProcessRaisedException
+
+__all__ = ["RankFailedError"]
+
+_ERR_KEY = "ignite_idist/error"
+_COUNT_KEY = "ignite_idist/error_count"
+_ACK_KEY = "ignite_idist/error_ack"
+_FIRST_ERROR_FILE = "first_error.txt"
+
+# exit code of a rank stopped because another rank failed
+ABORT_EXIT_CODE = 75
+
+DEFAULT_POLL_S = 0.1
+DEFAULT_LINGER_S = 3.0
+
+
+class RankFailedError(ProcessRaisedException):
+    """Raised by the launcher when a rank of a distributed run raised an exception.
+
+    Attributes:
+        rank: global rank of the process that failed first.
+        remote_traceback: the traceback text of the failure, as formatted in that process.
+    """
+
+    def __init__(self, rank: int, remote_traceback: str, error_index: int = -1, error_pid: int = -1) -> None:
+        self.rank = rank
+        self.remote_traceback = remote_traceback
+        msg = f"\n\n-- Rank {rank} failed with the following error:\n{remote_traceback}"
+        super().__init__(msg, error_index, error_pid)
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.rank, self.remote_traceback, self.error_index, self.pid))
+
+
+def _format_payload(rank: int, tb: str) -> str:
+    return f"{rank}\n{tb}"
+
+
+def _parse_payload(payload: str) -> tuple[int, str]:
+    head, _, tb = payload.partition("\n")
+    try:
+        return int(head), tb
+    except ValueError:
+        return -1, payload
+
+
+def _write_first_error(error_dir: str | None, payload: str) -> None:
+    if not error_dir:
+        return
+    path = os.path.join(error_dir, _FIRST_ERROR_FILE)
+    if os.path.exists(path):
+        return
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(payload)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def read_first_error(error_dir: str | None) -> tuple[int, str] | None:
+    if not error_dir:
+        return None
+    try:
+        with open(os.path.join(error_dir, _FIRST_ERROR_FILE), encoding="utf-8") as f:
+            return _parse_payload(f.read())
+    except OSError:
+        return None
+
+
+def _get_store() -> Any | None:
+    try:
+        import torch.distributed as dist
+        from torch.distributed.distributed_c10d import _get_default_store
+
+        if not (dist.is_available() and dist.is_initialized()):
+            return None
+        return _get_default_store()
+    except Exception:
+        return None
+
+
+class FailureGuard:
+    """Watches the process group's store for a failure published by another rank (one per process)."""
+
+    def __init__(
+        self,
+        rank: int,
+        world_size: int,
+        error_dir: str | None = None,
+        poll_s: float = DEFAULT_POLL_S,
+        linger_s: float = DEFAULT_LINGER_S,
+    ) -> None:
+        self.rank = rank
+        self.world_size = world_size
+        self.error_dir = error_dir
+        self.poll_s = poll_s
+        self.linger_s = linger_s
+        self._store = _get_store() if world_size > 1 else None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._publishing = False
+
+    @property
+    def active(self) -> bool:
+        return self._store is not None
+
+    def start(self) -> FailureGuard:
+        if self._store is not None and self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="ignite-idist-failure-guard", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=max(1.0, 5 * self.poll_s))
+        self._thread = None
+
+    def _watch(self) -> None:
+        store = self._store
+        while not self._stop.wait(self.poll_s):
+            try:
+                if not store.check([_ERR_KEY]):
+                    continue
+                payload = store.get(_ERR_KEY).decode("utf-8", errors="replace")
+            except Exception:
+                # the store went away (e.g. rank 0 finished and exited): nothing more to watch
+                return
+            if self._stop.is_set() or self._publishing:
+                return
+            self._abort(payload)
+
+    def _abort(self, payload: str) -> None:
+        failed_rank, tb = _parse_payload(payload)
+        _write_first_error(self.error_dir, payload)
+        try:
+            sys.stderr.write(
+                f"[ignite.distributed] rank {self.rank}: stopping because rank {failed_rank} failed:\n{tb}\n"
+            )
+            sys.stderr.flush()
+            sys.stdout.flush()
+        except Exception:
+            pass
+        try:
+            self._store.add(_ACK_KEY, 1)
+        except Exception:
+            pass
+        os._exit(ABORT_EXIT_CODE)
+
+    def publish(self, exc: BaseException) -> None:
+        """Called on the failing rank: publish the error, wait briefly until the others have read it."""
+        self._publishing = True
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        payload = _format_payload(self.rank, tb)
+        store = self._store
+        if store is None:
+            _write_first_error(self.error_dir, payload)
+            return
+        try:
+            first = store.add(_COUNT_KEY, 1) == 1
+            if first:
+                store.set(_ERR_KEY, payload)
+                _write_first_error(self.error_dir, payload)
+                # keep this process (which may host the store) alive until the others have read the error
+                deadline = time.monotonic() + self.linger_s
+                while time.monotonic() < deadline and store.add(_ACK_KEY, 0) < self.world_size - 1:
+                    time.sleep(0.02)
+            else:
+                # a secondary failure (e.g. a collective broken by the first one): report the first
+                deadline = time.monotonic() + self.linger_s
+                while time.monotonic() < deadline and not store.check([_ERR_KEY]):
+                    time.sleep(0.02)
+                if store.check([_ERR_KEY]):
+                    _write_first_error(self.error_dir, store.get(_ERR_KEY).decode("utf-8", errors="replace"))
+                store.add(_ACK_KEY, 1)
+        except Exception:
+            _write_first_error(self.error_dir, payload)
+        finally:
+            self._stop.set()
