@@ -58,26 +58,18 @@ def _identity(x: Any) -> Any:
 
 
 def _idist() -> Any:
+    """``ignite.distributed``, imported on first use (keeps ``import ignite.metrics`` light)."""
     import ignite.distributed as idist
 
     return idist
 
 
 def _world_size() -> int:
-    """World size through ``ignite.distributed`` (falls back to ``torch.distributed`` while it is absent)."""
-    get_world_size = getattr(_idist(), "get_world_size", None)
-    if get_world_size is not None:
-        return get_world_size()
-    dist = torch.distributed
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    return _idist().get_world_size()
 
 
 def _rank() -> int:
-    get_rank = getattr(_idist(), "get_rank", None)
-    if get_rank is not None:
-        return get_rank()
-    dist = torch.distributed
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+    return _idist().get_rank()
 
 
 # --------------------------------------------------------------------------- accumulation helpers
@@ -94,13 +86,17 @@ def _accumulate(acc: torch.Tensor, partial: torch.Tensor) -> torch.Tensor:
     """Add ``partial`` into ``acc`` in place without a host synchronisation; returns the accumulator.
 
     A CPU accumulator meeting accelerator data moves to the data's device (once per reset); otherwise the
-    partial result moves to the accumulator's device.
+    partial result moves to the accumulator's device (a CPU scalar is added to an accelerator tensor as is).
     """
-    if acc.device != partial.device:
-        if acc.device.type == "cpu":
-            acc = _follow(acc, partial.device)
-        else:
-            partial = partial.to(acc.device)
+    try:
+        return acc.add_(partial)
+    except RuntimeError:
+        if acc.device == partial.device:
+            raise
+    if acc.device.type == "cpu":
+        acc = _follow(acc, partial.device)
+    else:
+        partial = partial.to(acc.device)
     return acc.add_(partial)
 
 

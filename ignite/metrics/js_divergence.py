@@ -1,0 +1,31 @@
+"""Mean Jensen-Shannon divergence between target and predicted class distributions."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ignite.metrics.kl_divergence import KLDivergence
+from ignite.metrics.metric import sync_all_reduce
+
+__all__ = ["JSDivergence"]
+
+
+class JSDivergence(KLDivergence):
+    r"""Mean over rows of :math:`\frac{1}{2}(D_{KL}(p \| m) + D_{KL}(q \| m))`, :math:`m = (p + q) / 2`, with
+    ``p = softmax(y)`` and ``q = softmax(y_pred)``.
+
+    Same input as :class:`~ignite.metrics.KLDivergence`; ``compute`` returns a float.
+    """
+
+    def _batch_sum(self, y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        log_q = F.log_softmax(y_pred, dim=1)
+        log_p = F.log_softmax(y, dim=1)
+        log_m = ((log_q.exp() + log_p.exp()) * 0.5).log()
+        return F.kl_div(log_m, log_q, reduction="sum", log_target=True) + F.kl_div(
+            log_m, log_p, reduction="sum", log_target=True
+        )
+
+    @sync_all_reduce("_sum_of_kl", "_num_examples")
+    def compute(self) -> float:
+        return self._mean("JSDivergence", divisor=2)
