@@ -495,8 +495,12 @@ class Metric(Serializable, metaclass=ABCMeta):
                     raise ValueError(f"Unsupported type for provided state_dict data: {type(y)}")
 
         for attr_name in keys:
-            attr = _CollectionItem.wrap(self.__dict__, attr_name, self.__dict__[attr_name])
-            _tree_apply2(load, attr, state_dict[attr_name])
+            current, saved = self.__dict__[attr_name], state_dict[attr_name]
+            if isinstance(current, (list, dict)) and not _contains_metric(current):
+                # a container of plain values (e.g. stored batches): the saved one replaces it, whatever its size
+                self.__dict__[attr_name] = _tree_map(_check_saved_leaf, saved)
+                continue
+            _tree_apply2(load, _CollectionItem.wrap(self.__dict__, attr_name, current), saved)
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Load the state saved by :meth:`state_dict` (this rank's entry)."""
@@ -581,6 +585,22 @@ class Metric(Serializable, metaclass=ABCMeta):
 
     def __setstate__(self, d: dict) -> None:
         self.__dict__.update(d)
+
+
+def _contains_metric(x: Any) -> bool:
+    if isinstance(x, Metric):
+        return True
+    if isinstance(x, Mapping):
+        return any(_contains_metric(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return any(_contains_metric(v) for v in x)
+    return False
+
+
+def _check_saved_leaf(y: Any, **kwargs: Any) -> Any:
+    if y is None or isinstance(y, _CollectionItem.types_as_collection_item):
+        return y
+    raise ValueError(f"Unsupported type for provided state_dict data: {type(y)}")
 
 
 def _check_required_keys(state_dict: Mapping, keys: tuple[str, ...]) -> None:

@@ -87,3 +87,16 @@ def split_batches(tensors: Sequence[torch.Tensor], cuts: Sequence[int]) -> list[
     n = tensors[0].shape[0]
     bounds = [0, *sorted(set(c for c in cuts if 0 < c < n)), n]
     return [tuple(t[a:b] for t in tensors) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def check_chunked(
+    factory: Callable[[], Metric], tensors: Sequence[torch.Tensor], cuts: Sequence[int], expected: Any, **tol: float
+) -> None:
+    """Updating with the pieces of ``tensors`` gives the value of a single update, and ``expected``."""
+    parts = factory()
+    for piece in split_batches(tensors, cuts):
+        parts.update(piece)
+    whole = factory()
+    whole.update(tuple(tensors))
+    assert_close(parts.compute(), whole.compute(), **tol)
+    assert_close(whole.compute(), expected, **tol)
