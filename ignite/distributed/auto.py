@@ -160,8 +160,15 @@ def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kw
     if world_size > 1:
         if bnd in _NATIVE_BACKENDS:
             if sync_bn:
-                logger.info("Convert batch norm to sync batch norm")
-                model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+                if device.type == "cpu":
+                    # torch's SyncBatchNorm only runs on GPU modules; keep the same code usable on CPU
+                    warnings.warn(
+                        "sync_bn=True is ignored on CPU: torch.nn.SyncBatchNorm only works with GPU modules",
+                        stacklevel=2,
+                    )
+                else:
+                    logger.info("Convert batch norm to sync batch norm")
+                    model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
             if fsdp:
                 return _apply_fsdp(model, logger, **kwargs)

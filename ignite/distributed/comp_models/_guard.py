@@ -48,7 +48,7 @@ class RankFailedError(ProcessRaisedException):
         super().__init__(msg, error_index, error_pid)
 
     def __reduce__(self) -> Any:
-        return (type(self), (self.rank, self.remote_traceback, self.error_index, self.pid))
+        return (type(self), (self.rank, self.remote_traceback, self.error_index, self.error_pid))
 
 
 def _format_payload(rank: int, tb: str) -> str:

@@ -12,7 +12,9 @@ import torch
 from ignite.distributed.comp_models._detect import package_has
 from ignite.distributed.comp_models.base import ComputationModel
 
-has_hvd_support = package_has("horovod", "torch") and (
+# horovod.torch is only usable when its compiled extension (mpi_lib_v2) was built: a pip build that could
+# not compile it still installs the Python files, and hvd.init is then missing
+has_hvd_support = package_has("horovod", "torch", "torch/mpi_lib_v2") and (
     package_has("horovod", "run/runner") or package_has("horovod", "run")
 )
 

@@ -134,6 +134,7 @@ if has_native_dist_support:
     MPI = dist.Backend.MPI
 
     _INIT_PG_KWARGS = ("store", "group_name", "pg_options", "device_id")
+    _GLOO_WIDEN = tuple(getattr(torch, n) for n in ("int16", "uint16", "uint32", "uint64") if hasattr(torch, n))
 
     # one collective into a preallocated output (torch >= 2.10 renamed all_gather_into_tensor)
     _all_gather_single = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
@@ -263,7 +264,7 @@ if has_native_dist_support:
                 self._restore_env()
                 raise
 
-            if torch.cuda.is_available():
+            if torch.cuda.is_available() and cast(int, self._local_rank) < torch.cuda.device_count():
                 torch.cuda.set_device(cast(int, self._local_rank))
 
             if backend == NCCL and torch.cuda.is_available():
@@ -435,17 +436,27 @@ if has_native_dist_support:
                 return
             raise ValueError(f"Argument group should be list of int or ProcessGroup, got {type(group)}, group={group}")
 
+        def _gloo_compatible(self, tensor: torch.Tensor) -> torch.Tensor:
+            # gloo has no 16-bit integer (and unsigned wider than 8-bit) types: widen, the caller casts back
+            if tensor.dtype in _GLOO_WIDEN and self._backend == GLOO:
+                return tensor.to(torch.int64)
+            return tensor
+
         def _do_all_reduce(self, tensor: torch.Tensor, op: str = "SUM", group: Any | None = None) -> torch.Tensor:
             reduce_op = self._reduce_op_map.get(op.upper() if isinstance(op, str) else op)
             if reduce_op is None:
                 raise ValueError(f"Unsupported reduction operation: '{op}'")
+            if group is not None:
+                self._check_group_type(group)
+                if group == dist.GroupMember.NON_GROUP_MEMBER:
+                    return tensor
+            work = self._gloo_compatible(tensor)
             if group is None:
-                dist.all_reduce(tensor, reduce_op)
-                return tensor
-            self._check_group_type(group)
-            if group == dist.GroupMember.NON_GROUP_MEMBER:
-                return tensor
-            dist.all_reduce(tensor, reduce_op, group=group)
+                dist.all_reduce(work, reduce_op)
+            else:
+                dist.all_reduce(work, reduce_op, group=group)
+            if work is not tensor:
+                tensor.copy_(work)
             return tensor
 
         def _do_all_gather(self, tensor: torch.Tensor, group: Any | None = None) -> torch.Tensor:
@@ -461,6 +472,11 @@ if has_native_dist_support:
             if not tensor.is_contiguous():
                 tensor = tensor.contiguous()
             output = tensor.new_empty((group_size * tensor.shape[0], *tensor.shape[1:]))
+            work = self._gloo_compatible(tensor)
+            if work is not tensor:
+                output = work.new_empty(output.shape)
+                _all_gather_single(output, work, group=group)
+                return output.to(tensor.dtype)
             _all_gather_single(output, tensor, group=group)
             return output
 
@@ -489,7 +505,10 @@ if has_native_dist_support:
             return group
 
         def _do_broadcast(self, tensor: torch.Tensor, src: int) -> torch.Tensor:
-            dist.broadcast(tensor, src=src)
+            work = self._gloo_compatible(tensor)
+            dist.broadcast(work, src=src)
+            if work is not tensor:
+                tensor.copy_(work)
             return tensor
 
         def barrier(self) -> None:
@@ -575,6 +594,7 @@ if has_native_dist_support:
             import tempfile
 
             import torch.multiprocessing as mp
+            from torch.multiprocessing.spawn import ProcessException
 
             from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE, RankFailedError, read_first_error
 
@@ -640,17 +660,17 @@ if has_native_dist_support:
                 try:
                     while not ctx.join():
                         pass
-                except mp.ProcessException as e:
+                except ProcessException as e:
                     first = read_first_error(error_dir)
                     if first is not None:
-                        raise RankFailedError(first[0], first[1], e.error_index, e.pid) from None
+                        raise RankFailedError(first[0], first[1], e.error_index, e.error_pid) from None
                     rank = node_rank * nproc_per_node + e.error_index
                     if isinstance(e, mp.ProcessRaisedException):
                         trace = str(e).split("terminated with the following error:\n", 1)[-1]
-                        raise RankFailedError(rank, trace, e.error_index, e.pid) from None
+                        raise RankFailedError(rank, trace, e.error_index, e.error_pid) from None
                     if getattr(e, "exit_code", None) == ABORT_EXIT_CODE:
                         raise RankFailedError(
-                            rank, "(stopped because another rank failed)", e.error_index, e.pid
+                            rank, "(stopped because another rank failed)", e.error_index, e.error_pid
                         ) from e
                     raise RuntimeError(f"Rank {rank} (local rank {e.error_index}): {e}") from e
             finally:
