@@ -26,7 +26,15 @@ from ignite.engine._dispatch import (
     _HandlerRegistry,
     compile_handlers,
 )
-from ignite.engine.events import CallableEventWithFilter, EventEnum, Events, EventsList, RemovableEventHandle, State
+from ignite.engine.events import (
+    _DEFAULT_EVENT_TO_ATTR,
+    CallableEventWithFilter,
+    EventEnum,
+    Events,
+    EventsList,
+    RemovableEventHandle,
+    State,
+)
 from ignite.engine.utils import _check_signature, _to_hours_mins_secs
 
 __all__ = ["Engine"]
@@ -103,7 +111,8 @@ class Engine(Serializable):
         self._state_dict_user_keys: list[str] = []
         self._allowed_events: list[Any] = []
         self._allowed_keys: set[Any] = set()
-        self._event_to_attr: dict[Any, str] | None = None
+        # every engine owns its counter mapping (built-ins + its own registrations): no leak across engines
+        self._event_to_attr: dict[Any, str] | None = dict(_DEFAULT_EVENT_TO_ATTR)
         self._dataloader_iter: Iterator | None = None
         self._init_iter: int | None = None
 
@@ -169,7 +178,7 @@ class Engine(Serializable):
             self._allowed_keys.add(_event_key(e))
             if event_to_attr and e in event_to_attr:
                 if self._event_to_attr is None:
-                    self._event_to_attr = dict(State.event_to_attr)
+                    self._event_to_attr = dict(_DEFAULT_EVENT_TO_ATTR)
                 self._event_to_attr[e] = event_to_attr[e]
                 # upstream keeps one global mapping; other code tests membership in it
                 State.event_to_attr[e] = event_to_attr[e]
