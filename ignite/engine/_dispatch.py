@@ -135,8 +135,6 @@ def compile_handlers(handlers: _HandlerList, engine: Any, event_to_attr: dict) -
     ``FILTERED`` wraps another kind with
     ``(attr, filter, kind, extra)``, the remaining kinds carry ``(rest_args, kwargs, stored_args)``.
     """
-    from ignite.engine.engine import Engine
-
     compiled = []
     for func, args, kwargs in handlers:
         first = args[0] if args else None
@@ -144,7 +142,7 @@ def compile_handlers(handlers: _HandlerList, engine: Any, event_to_attr: dict) -
         if is_ref and first() is engine:
             kind = CALL_ENGINE if len(args) == 1 and not kwargs else CALL_ENGINE_ARGS
             rest = args[1:]
-        elif is_ref and (type(first) is _EngineRef or isinstance(first(), Engine)):
+        elif type(first) is _EngineRef:  # another engine's reference; other weakrefs are user arguments
             kind, rest = CALL_DEREF, args[1:]
         else:
             kind = CALL_BARE if not args and not kwargs else CALL_ARGS

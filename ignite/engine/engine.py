@@ -335,13 +335,13 @@ class Engine(Serializable):
         for func, args, kwargs in list(handlers):
             call_kwargs = {**kwargs, **event_kwargs} if event_kwargs else kwargs
             first = args[0] if args else None
-            if isinstance(first, weakref.ref) and (type(first) is _EngineRef or isinstance(first(), Engine)):
+            # the engine reference is the private _EngineRef (or an upstream-style weakref to this engine);
+            # any other weakref is a user argument, passed through untouched
+            if type(first) is _EngineRef or (isinstance(first, weakref.ref) and first() is self):
                 engine = first()
                 if engine is None:
                     raise RuntimeError(_ENGINE_NOT_RESOLVED)
                 func(engine, *event_args, *args[1:], **call_kwargs)
-            elif isinstance(first, weakref.ref) and first() is None:
-                raise RuntimeError(_ENGINE_NOT_RESOLVED)
             else:
                 func(*event_args, *args, **call_kwargs)
 
