@@ -542,7 +542,8 @@ class Engine(Serializable):
         state = self.state
         if max_epochs is not None and max_iters is not None:
             raise ValueError(
-                "Arguments max_iters and max_epochs are mutually exclusive.Please provide only max_epochs or max_iters."
+                "Arguments max_iters and max_epochs are mutually exclusive. "
+                "Please provide only max_epochs or max_iters."
             )
         if max_iters is not None and state.max_epochs is not None:
             raise ValueError(
