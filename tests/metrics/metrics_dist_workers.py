@@ -1,0 +1,158 @@
+"""Run inside 2 real gloo processes by ``test_metrics_distributed.py`` (module level so that it pickles)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+import ignite.distributed as idist
+from ignite.engine import Engine
+from ignite.metrics import (
+    Average,
+    CosineSimilarity,
+    Entropy,
+    EpochMetric,
+    Frequency,
+    GeometricAverage,
+    JSDivergence,
+    KLDivergence,
+    Loss,
+    MeanAbsoluteError,
+    MeanPairwiseDistance,
+    MeanSquaredError,
+    MetricGroup,
+    RootMeanSquaredError,
+    RunningAverage,
+    VariableAccumulation,
+)
+
+N_SAMPLES = 29
+CLASSES = 4
+
+
+def make_batches(seed: int = 0) -> list[dict[str, torch.Tensor]]:
+    """All samples, in batches of 5 (the last one shorter)."""
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randn(N_SAMPLES, 3, generator=g)
+    t = p + 0.5 * torch.randn(N_SAMPLES, 3, generator=g)
+    logits = torch.randn(N_SAMPLES, CLASSES, generator=g)
+    target_logits = torch.randn(N_SAMPLES, CLASSES, generator=g)
+    labels = torch.randint(0, CLASSES, (N_SAMPLES,), generator=g)
+    score = torch.rand(N_SAMPLES, generator=g)
+    return [
+        {
+            "p": p[i : i + 5],
+            "t": t[i : i + 5],
+            "logits": logits[i : i + 5],
+            "target_logits": target_logits[i : i + 5],
+            "labels": labels[i : i + 5],
+            "score": score[i : i + 5],
+            "positive": (labels[i : i + 5] == 0).long(),
+        }
+        for i in range(0, N_SAMPLES, 5)
+    ]
+
+
+def sort_sum(y_pred: torch.Tensor, y: torch.Tensor) -> float:
+    """An order-independent EpochMetric function (ranks' samples arrive in rank order)."""
+    return float((y_pred.sort().values * torch.arange(len(y_pred))).sum() + y.sum())
+
+
+def metrics() -> dict[str, Any]:
+    reg = lambda b: (b["p"], b["t"])  # noqa: E731
+    out: dict[str, Any] = {
+        "mse": MeanSquaredError(output_transform=reg),
+        "mae": MeanAbsoluteError(output_transform=reg),
+        "rmse": RootMeanSquaredError(output_transform=reg),
+        "mpd": MeanPairwiseDistance(output_transform=reg),
+        "cos": CosineSimilarity(output_transform=reg),
+        "entropy": Entropy(output_transform=lambda b: (b["logits"], None)),
+        "kl": KLDivergence(output_transform=lambda b: (b["logits"], b["target_logits"])),
+        "js": JSDivergence(output_transform=lambda b: (b["logits"], b["target_logits"])),
+        "loss": Loss(torch.nn.CrossEntropyLoss(), output_transform=lambda b: (b["logits"], b["labels"])),
+        "average": Average(output_transform=lambda b: b["p"]),
+        "geometric": GeometricAverage(output_transform=lambda b: b["score"][:, None] + 0.5),
+        "accumulation": VariableAccumulation(lambda a, x: a + x.sum(), output_transform=lambda b: b["p"]),
+        "epoch_metric": EpochMetric(sort_sum, output_transform=lambda b: (b["score"], b["positive"])),
+        "group": MetricGroup({"g_mse": MeanSquaredError(), "g_mae": MeanAbsoluteError()}, output_transform=reg),
+    }
+    mse = MeanSquaredError(output_transform=reg)
+    mae = MeanAbsoluteError(output_transform=reg)
+    out["lambda"] = mse * 2 + 1 / mae
+    try:  # the slides' F1 once the classification metrics exist
+        from ignite.metrics import Precision, Recall
+
+        cls = lambda b: (b["logits"], b["labels"])  # noqa: E731
+        precision, recall = Precision(average=False, output_transform=cls), Recall(average=False, output_transform=cls)
+        out["f1"] = (precision * recall * 2 / (precision + recall + 1e-20)).mean()
+    except ImportError:
+        pass
+    return out
+
+
+def evaluate(batches: list[dict[str, torch.Tensor]]) -> dict[str, Any]:
+    engine = Engine(lambda e, b: b)
+    for name, metric in metrics().items():
+        metric.attach(engine, name)
+    state = engine.run(batches)
+    return {k: _plain(v) for k, v in state.metrics.items()}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, torch.Tensor):
+        return v.tolist()
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+def shard(batches: list, rank: int) -> list:
+    # uneven on purpose: rank 0 gets 4 batches (20 samples), rank 1 gets 2 (9 samples)
+    return batches[:4] if rank == 0 else batches[4:]
+
+
+def run(local_rank: int, out_dir: str) -> None:
+    rank, world_size = idist.get_rank(), idist.get_world_size()
+    assert world_size == 2
+    batches = make_batches()
+    result: dict[str, Any] = {"distributed": evaluate(shard(batches, rank))}
+
+    # state dicts gather every rank's state and load back into the same ranks
+    mse = MeanSquaredError()
+    for b in shard(batches, rank):
+        mse.update((b["p"], b["t"]))
+    state = mse.state_dict()["__metric_state_per_rank"]
+    result["state_counts"] = [s["_num_examples"] for s in state]
+    fresh = MeanSquaredError()
+    fresh.load_state_dict(mse.state_dict())
+    result["state_mse"] = fresh.compute()
+    result["local_num_examples"] = fresh._num_examples  # compute() left the local state alone
+
+    # running average of the output: every rank averages the ranks' values at each update
+    ra = RunningAverage(output_transform=lambda x: x, alpha=0.5)
+    for x in [1.0, 3.0] if rank == 0 else [5.0, 7.0]:
+        ra.update(torch.tensor(x))
+    result["running_average"] = float(ra.compute())
+
+    # frequency: total items over the mean elapsed time of the ranks
+    freq = Frequency()
+    freq.update(10 * (rank + 1))
+    elapsed = freq._elapsed
+    result["frequency"] = freq.compute()
+    result["frequency_expected"] = 30 / (sum(idist.all_gather(elapsed)) / 2)
+
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+        json.dump(result, f, default=lambda o: None if isinstance(o, float) and math.isnan(o) else str(o))
+
+
+def reference_loss(batches: list) -> float:
+    logits = torch.cat([b["logits"] for b in batches])
+    labels = torch.cat([b["labels"] for b in batches])
+    return F.cross_entropy(logits, labels).item()

@@ -1,0 +1,92 @@
+"""Every metric of the machinery/regression/information family on 2 real gloo ranks with uneven shards: the
+distributed result equals the single-process result (one spawn for all of them)."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import ignite.distributed as idist
+
+sys.path.insert(0, str(Path(__file__).parent))
+import metrics_dist_workers  # noqa: E402
+
+pytestmark = pytest.mark.distributed
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("metrics_dist")
+    with idist.Parallel(backend="gloo", nproc_per_node=2) as parallel:
+        parallel.run(metrics_dist_workers.run, str(out))
+    per_rank = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+    # the single-process reference, computed here (serial) on all the samples
+    per_rank[0]["single"] = metrics_dist_workers.evaluate(metrics_dist_workers.make_batches())
+    return per_rank
+
+
+def _close(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _close(a[k], b[k])
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _close(x, y)
+    else:
+        assert a == pytest.approx(b, rel=1e-5, abs=1e-6)
+
+
+NAMES = [
+    "mse",
+    "mae",
+    "rmse",
+    "mpd",
+    "cos",
+    "entropy",
+    "kl",
+    "js",
+    "loss",
+    "average",
+    "geometric",
+    "accumulation",
+    "epoch_metric",
+    "group",
+    "g_mse",
+    "g_mae",
+    "lambda",
+    "f1",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_distributed_equals_single_process(results, name):
+    single = results[0]["single"]
+    if name not in single:
+        pytest.skip(f"{name} not available")
+    for rank in range(2):
+        _close(results[rank]["distributed"][name], single[name])
+
+
+def test_loss_matches_torch_on_all_samples(results):
+    batches = metrics_dist_workers.make_batches()
+    assert results[0]["single"]["loss"] == pytest.approx(metrics_dist_workers.reference_loss(batches), rel=1e-6)
+
+
+def test_state_dict_gathers_ranks_and_loads_back(results):
+    for rank in range(2):
+        assert results[rank]["state_counts"] == [20, 9]
+        assert results[rank]["state_mse"] == pytest.approx(results[0]["single"]["mse"], rel=1e-6)
+    assert [r["local_num_examples"] for r in results] == [20, 9]
+
+
+def test_running_average_of_output_averages_ranks(results):
+    # step values 3 then 5 (means over ranks): 3 * 0.5 + 5 * 0.5
+    assert [r["running_average"] for r in results] == [4.0, 4.0]
+
+
+def test_frequency_uses_total_items_and_mean_elapsed(results):
+    for r in results:
+        assert r["frequency"] == pytest.approx(r["frequency_expected"], rel=1e-9)
