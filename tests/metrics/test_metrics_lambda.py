@@ -209,3 +209,33 @@ def test_state_dict_with_non_numeric_constant():
     check_state_dict_roundtrip(factory, batches())
     state = factory().state_dict()["__metric_state_per_rank"][0]
     assert list(state) == ["_updated", "args", "kwargs"]
+
+
+def test_slides_f1_with_precision_and_recall_matches_sklearn():
+    metrics = pytest.importorskip("ignite.metrics.precision")
+    from sklearn.metrics import f1_score
+
+    from ignite.metrics import Precision, Recall
+
+    assert metrics.Precision is Precision
+    g = torch.Generator().manual_seed(5)
+    data = [(torch.rand(16, 4, generator=g), torch.randint(0, 4, (16,), generator=g)) for _ in range(6)]
+    P, R = Precision(average=False), Recall(average=False)
+    F1 = (P * R * 2 / (P + R)).mean()
+    engine = Engine(lambda e, b: b)
+    F1.attach(engine, "f1")
+    state = engine.run(data)
+    y_pred = torch.cat([d[0] for d in data]).argmax(1).numpy()
+    y = torch.cat([d[1] for d in data]).numpy()
+    assert state.metrics["f1"] == pytest.approx(f1_score(y, y_pred, average="macro"), rel=1e-6)
+
+
+def test_reciprocal_of_vector_metric():
+    # upstream: ``1 / Precision(average=False)`` computed int.__truediv__(tensor) -> NotImplemented
+    pytest.importorskip("ignite.metrics.precision")
+    from ignite.metrics import Precision
+
+    p = Precision(average=False)
+    inv = 1 / p
+    inv.update((torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]), torch.tensor([0, 1, 1])))
+    assert torch.allclose(inv.compute(), torch.tensor([2.0, 1.0], dtype=torch.float64))
