@@ -7,7 +7,6 @@ from collections.abc import Callable
 import torch
 
 from ignite.metrics import _ranking
-from ignite.metrics.epoch_metric import EpochMetric
 from ignite.metrics.metric import _identity
 
 __all__ = ["PrecisionRecallCurve", "precision_recall_curve_compute_fn"]
@@ -24,7 +23,7 @@ def precision_recall_curve_compute_fn(
     return _ranking.precision_recall_curve(y_targets, y_preds)
 
 
-class PrecisionRecallCurve(EpochMetric):
+class PrecisionRecallCurve(_ranking._EveryRankEpochMetric):
     """The precision-recall curve of binary scores: ``(precision, recall, thresholds)`` float64 tensors.
 
     ``y_pred`` holds scores and ``y`` 0/1 targets, both ``(N,)``. Computed natively in torch, with the result of

@@ -67,7 +67,7 @@ class ROC_AUC(EpochMetric):
         )
 
 
-class RocCurve(EpochMetric):
+class RocCurve(_ranking._EveryRankEpochMetric):
     """The ROC curve: ``(fpr, tpr, thresholds)`` float64 tensors, as scikit-learn's ``roc_curve``.
 
     Binary input only: ``y_pred`` scores and ``y`` 0/1 targets of shape ``(N,)``. ``thresholds[0]`` is ``inf``
