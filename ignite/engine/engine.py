@@ -294,7 +294,12 @@ class Engine(Serializable):
         compiled = handlers._compiled
         if compiled is None:
             compiled = compile_handlers(handlers, self, self._mapping())
-        for kind, func, extra in compiled:
+        # index loop with list-iterator semantics: a handler that changes this event's list (appends a
+        # handler, removes one) is seen at once, as when iterating the live list
+        i, n = 0, len(compiled)
+        while i < n:
+            kind, func, extra = compiled[i]
+            i += 1
             if kind == CALL_ENGINE:
                 func(self)
             elif kind == EVERY_ENGINE:
@@ -307,6 +312,9 @@ class Engine(Serializable):
                 func()
             else:
                 self._call_compiled(kind, func, extra)
+            if handlers._compiled is not compiled:
+                compiled = handlers._compiled or compile_handlers(handlers, self, self._mapping())
+                n = len(compiled)
 
     def _call_compiled(self, kind: int, func: Callable, extra: tuple) -> None:
         """The less common compiled calling conventions (extra arguments, custom filters, other engines)."""
@@ -332,7 +340,7 @@ class Engine(Serializable):
             func(engine, *rest, **kwargs)
 
     def _fire_with_arguments(self, handlers: list, event_args: tuple, event_kwargs: dict) -> None:
-        for func, args, kwargs in list(handlers):
+        for func, args, kwargs in handlers:
             call_kwargs = {**kwargs, **event_kwargs} if event_kwargs else kwargs
             first = args[0] if args else None
             # the engine reference is the private _EngineRef (or an upstream-style weakref to this engine);
