@@ -180,8 +180,9 @@ class Engine(Serializable):
                 if self._event_to_attr is None:
                     self._event_to_attr = dict(_DEFAULT_EVENT_TO_ATTR)
                 self._event_to_attr[e] = event_to_attr[e]
-                # upstream keeps one global mapping; other code tests membership in it
-                State.event_to_attr[e] = event_to_attr[e]
+                # upstream keeps one global mapping and other code tests membership in it: publish new
+                # events there, but never let one engine change the counter another engine uses
+                State.event_to_attr.setdefault(e, event_to_attr[e])
         if self._event_to_attr is not None:
             self.state._event_to_attr = self._event_to_attr
             self._event_handlers.invalidate()
