@@ -1,0 +1,21 @@
+"""Deprecated: moved to :mod:`ignite.handlers.base_logger` (importing this module warns)."""
+
+from typing import Any
+
+from ignite.contrib.handlers._shim import deprecate_module
+
+_NAMES = (
+    "BaseHandler",
+    "BaseWeightsHandler",
+    "BaseOptimizerParamsHandler",
+    "BaseOutputHandler",
+    "BaseWeightsScalarHandler",
+    "BaseLogger",
+)
+__all__ = list(_NAMES)  # resolved lazily by __getattr__ below
+
+_forward = deprecate_module(__name__, "ignite.handlers.base_logger", _NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    return _forward(name)
