@@ -115,8 +115,10 @@ def test_rng_states_roundtrip():
     _set_rng_states(states)
     b = (random.random(), torch.rand(2), np.random.rand())
     assert a[0] == b[0] and torch.equal(a[1], b[1]) and a[2] == b[2]
-    r = _repr_rng_state(states)
+    r = _repr_rng_state([(1, 2), torch.arange(3), np.arange(2)])
     assert len(r.split(" ")) == 3 and all(len(h) == 32 for h in r.split(" "))
+    assert r == _repr_rng_state([(1, 2), torch.arange(3), np.arange(2)])
+    assert r.split(" ")[0] != _repr_rng_state([(1, 3)])
 
 
 def test_rng_states_without_numpy(monkeypatch):

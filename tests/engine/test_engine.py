@@ -152,7 +152,16 @@ def test_fire_unregistered_event(caplog):
     assert "attempt to add event handler to an invalid event" in caplog.text
 
 
-def test_custom_events_with_event_to_attr():
+@pytest.fixture
+def restore_global_event_to_attr():
+    """register_events(event_to_attr=...) also writes the class-level State.event_to_attr (upstream)."""
+    saved = dict(State.event_to_attr)
+    yield
+    State.event_to_attr.clear()
+    State.event_to_attr.update(saved)
+
+
+def test_custom_events_with_event_to_attr(restore_global_event_to_attr):
     engine = Engine(lambda e, b: e.fire_event(CustomEvents.TEST_EVENT))
     engine.register_events(*CustomEvents, event_to_attr={CustomEvents.TEST_EVENT: "test_event"})
     assert engine.state.test_event == 0
@@ -169,7 +178,7 @@ def test_custom_events_with_event_to_attr():
     assert engine.state.test_event == 5
 
 
-def test_event_to_attr_does_not_leak_to_other_engines():
+def test_event_to_attr_does_not_leak_to_other_engines(restore_global_event_to_attr):
     a = Engine(lambda e, b: None)
     a.register_events(Events.ITERATION_COMPLETED, event_to_attr={Events.ITERATION_COMPLETED: "epoch"})
     a.register_events(*CustomEvents, event_to_attr={CustomEvents.TEST_EVENT: "custom_counter"})
