@@ -127,8 +127,14 @@ class _PendingSums:
 
 def _count_true(pending: list[tuple[torch.Tensor, ...]]) -> torch.Tensor:
     """Number of True elements over the first tensor of every queued tuple."""
-    masks = [p[0].reshape(-1) for p in pending]
-    return torch.count_nonzero(masks[0] if len(masks) == 1 else torch.cat(masks))
+    return torch.count_nonzero(_cat_flat([p[0] for p in pending]))
+
+
+def _cat_flat(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """The elements of ``tensors`` in one 1-d tensor (1-d inputs are not reshaped: a reshape is not free)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    return torch.cat([t if t.ndim == 1 else t.reshape(-1) for t in tensors])
 
 
 class _BaseClassification(Metric):

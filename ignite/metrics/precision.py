@@ -127,8 +127,11 @@ class _BasePrecisionRecall(_PendingSums, _BaseClassification):
         predicted = self._count_predicted
         if kind == "multiclass":
             c: int = self._num_classes  # type: ignore[assignment]
-            pred = torch.argmax(y_pred, dim=1).reshape(-1)
-            target = y.reshape(-1)
+            pred = torch.argmax(y_pred, dim=1)
+            if pred.ndim != 1:  # a reshape is not free: only with extra dims
+                pred, target = pred.reshape(-1), y.reshape(-1)
+            else:
+                target = y
             if target.dtype != torch.long:
                 target = target.long()
             correct = pred == target
@@ -187,7 +190,11 @@ class _BasePrecisionRecall(_PendingSums, _BaseClassification):
         super()._add_totals(totals)
 
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = output[0].detach(), output[1].detach()
+        y_pred, y = output[0], output[1]
+        if y_pred.requires_grad:
+            y_pred = y_pred.detach()
+        if y.requires_grad:
+            y = y.detach()
         self._check(y_pred, y)
         self._queue(self._batch_partials(y_pred, y))
         self._updated = True

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.accuracy import _identity, _PendingSums
+from ignite.metrics.accuracy import _cat_flat, _identity, _PendingSums
 from ignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["TopKCategoricalAccuracy"]
@@ -66,8 +66,7 @@ class TopKCategoricalAccuracy(_PendingSums, Metric):
         self._queue((ranks,), n)
 
     def _reduce_pending(self, pending: list[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
-        ranks = [p[0].reshape(-1) for p in pending]
-        return [torch.count_nonzero((ranks[0] if len(ranks) == 1 else torch.cat(ranks)) < self._k)]
+        return [torch.count_nonzero(_cat_flat([p[0] for p in pending]) < self._k)]
 
     def compute(self) -> float:
         self._fold()
