@@ -1660,3 +1660,61 @@ def test_weakref_user_argument_passed_through(mode):
     engine.add_event_handler(Events.TERMINATE_SINGLE_EPOCH, lambda r, iter_counter: got.append(r), ref_engine)
     engine.run([1, 2])
     assert got == [ref_obj, ref_engine, ref_engine, ref_engine]
+
+
+# ---------------------------------------------------------------------------------------------- more run-loop rules
+
+
+def test_custom_event_checked_after_iteration_completed(mode):
+    engine = RecordingEngine(lambda e, b: e.fire_event(CustomEvents.TEST_EVENT))
+    engine.register_events(*CustomEvents)
+
+    @engine.on(CustomEvents.TEST_EVENT)
+    def stop(e):
+        if e.state.iteration == 2:
+            e.terminate()
+
+    engine.run([1, 2, 3], max_epochs=2)
+    assert engine.events[-5:] == [(1, 2, IS), (1, 2, "TEST_EVENT"), (1, 2, IC), (1, 2, TE), (1, 2, CO)]
+
+
+def test_interrupt_resume_validates_max_epochs():
+    engine = Engine(lambda e, b: None)
+    engine.add_event_handler(Events.ITERATION_COMPLETED(once=5), lambda e: e.interrupt())
+    engine.run([1, 2, 3], max_epochs=3)
+    assert engine.state.epoch == 2
+    with pytest.raises(ValueError, match="should be greater than or equal to the start epoch"):
+        engine.run([1, 2, 3], max_epochs=1)
+    state = engine.run([1, 2, 3], max_epochs=4)
+    assert state.epoch == 4 and state.iteration == 12
+
+
+def test_times_not_reset_on_interrupt_resume():
+    engine = Engine(lambda e, b: time.sleep(0.005))
+    engine.add_event_handler(Events.ITERATION_COMPLETED(once=4), lambda e: e.interrupt())
+    seen = []
+    engine.add_event_handler(Events.GET_BATCH_STARTED(once=4), lambda e: seen.append(e.state.times["EPOCH_COMPLETED"]))
+    engine.run([1, 2, 3], max_epochs=2)
+    before = engine.state.times["EPOCH_COMPLETED"]
+    assert before >= 0.015
+    engine.run([1, 2, 3])
+    assert seen == [before]
+
+
+def test_handle_exception_direct():
+    engine = Engine(lambda e, b: None)
+    with pytest.raises(KeyError):
+        engine._handle_exception(KeyError("k"))
+    got = []
+    engine.add_event_handler(Events.EXCEPTION_RAISED, lambda e: got.append(e))
+    err = KeyError("k")
+    engine._handle_exception(err)
+    assert got == [err]
+
+
+def test_keyboard_interrupt_goes_to_exception_handlers(mode):
+    engine = Engine(lambda e, b: _raise(KeyboardInterrupt()))
+    got = []
+    engine.add_event_handler(Events.EXCEPTION_RAISED, lambda e: got.append(type(e)))
+    engine.run([1, 2])
+    assert got == [KeyboardInterrupt]
