@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
@@ -139,13 +140,25 @@ def _in_attach_mode(local_rank, out):
     out.append((local_rank, idist.get_world_size(), idist.backend()))
 
 
-def test_parallel_attach_mode_single_process(clean_env, capfd):
+def test_parallel_attach_mode_single_process(clean_env):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("ignite.distributed.launcher.Parallel")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
     out = []
-    with idist.Parallel(backend="gloo", timeout=timedelta(seconds=30)) as parallel:
-        assert idist.model_name() == "native-dist"
-        parallel.run(_in_attach_mode, out)
+    try:
+        with idist.Parallel(backend="gloo", timeout=timedelta(seconds=30)) as parallel:
+            assert idist.model_name() == "native-dist"
+            parallel.run(_in_attach_mode, out)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     assert out == [(0, 1, "gloo")]
     assert idist.model_name() == "serial" and not dist.is_initialized()
-    err = capfd.readouterr().err
-    assert "Initialized processing group with backend: 'gloo'" in err
-    assert "End of run" in err and "Finalized processing group with backend: 'gloo'" in err
+    messages = [r.getMessage() for r in records]
+    assert messages[0] == "Initialized processing group with backend: 'gloo'"
+    assert messages[1].startswith("- Run '<function _in_attach_mode") and messages[1].endswith("in 1 processes")
+    assert messages[2:] == ["End of run", "Finalized processing group with backend: 'gloo'"]

@@ -170,7 +170,15 @@ import os, sys
 import pytest
 import torch
 assert "HOROVOD_DYNAMIC_PROCESS_SETS" not in os.environ
+before = set(sys.modules)
 import ignite.distributed as idist
+# importing idist stays cheap: no framework and no heavy torch.distributed submodule is imported
+heavy = [
+    m for m in set(sys.modules) - before
+    if m.split(".")[0] in ("torch_xla", "horovod", "numpy")
+    or m.startswith(("torch.distributed.fsdp", "torch.nn.parallel.distributed", "torch._dynamo"))
+]
+assert not heavy, heavy
 from ignite.distributed.comp_models import registered_computation_models
 from ignite.distributed.comp_models.xla import _XlaDistModel
 from ignite.distributed.comp_models.horovod import _HorovodDistModel
