@@ -194,7 +194,7 @@ def all_reduce(
     """
     model = _sync_if_needed()
     if isinstance(group, list) and all(isinstance(item, int) for item in group):
-        group = model.new_group(group)
+        group = model._group_from_ranks(group)
     return model.all_reduce(tensor, op, group=group)
 
 
@@ -209,7 +209,7 @@ def all_gather(
     """
     model = _sync_if_needed()
     if isinstance(group, list) and all(isinstance(item, int) for item in group):
-        group = model.new_group(group)
+        group = model._group_from_ranks(group)
     return model.all_gather(tensor, group=group)
 
 
@@ -231,7 +231,7 @@ def all_gather_tensors_with_shapes(
     """
     model = _sync_if_needed()
     if isinstance(group, list) and all(isinstance(item, int) for item in group):
-        group = model.new_group(group)
+        group = model._group_from_ranks(group)
     if isinstance(model, _SerialModel) or (group is not None and model._rank_not_in_group(group)):
         return [tensor]
 
@@ -398,5 +398,5 @@ def _rank_not_in_group(group: Any) -> bool:
     if group is None:
         return False
     if isinstance(group, list) and all(isinstance(item, int) for item in group):
-        group = model.new_group(group)
+        group = model._group_from_ranks(group)
     return model._rank_not_in_group(group)

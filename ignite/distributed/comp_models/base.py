@@ -45,6 +45,21 @@ class ComputationModel(metaclass=ABCMeta):
         self._nproc_per_node: int | None = None
         self._nnodes: int | None = None
         self._node: int | None = None
+        self._group_cache: dict[tuple[int, ...], Any] = {}
+
+    def _group_from_ranks(self, ranks: list[int]) -> Any:
+        """The group of ``ranks`` for a collective called with a list of ranks, created once.
+
+        Every process calls a collective with the same arguments in the same order, so caching the group
+        per list of ranks is consistent across processes; it saves a group creation (a rendezvous on
+        torch.distributed, a new process set on Horovod) per call.
+        """
+        key = tuple(ranks)
+        group = self._group_cache.get(key)
+        if group is None:
+            group = self.new_group(list(ranks))
+            self._group_cache[key] = group
+        return group
 
     def _setup_attrs(self) -> None:
         world_size = self.get_world_size()

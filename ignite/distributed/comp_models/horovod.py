@@ -193,7 +193,7 @@ if has_hvd_support:
         def _check_group(self, group: Any) -> Any:
             hvd = _hvd()
             if isinstance(group, list) and all(isinstance(item, int) for item in group):
-                return self._do_new_group(group)
+                return self._group_from_ranks(group)
             if isinstance(group, hvd.ProcessSet):
                 return group
             raise ValueError(

@@ -212,7 +212,6 @@ if has_native_dist_support:
             self._master_port: int | None = None
             self._master_addr: str | None = None
             self._init_method: str | None = None
-            self._groups: dict[tuple[int, ...], Any] = {}
             # known by the launcher that created the processes: saves a collective at set-up
             self._nproc_per_node = kwargs.pop("_nproc_per_node", None)
             if backend is not None:
@@ -426,7 +425,7 @@ if has_native_dist_support:
 
         def finalize(self) -> None:
             dist.destroy_process_group()
-            self._groups.clear()
+            self._group_cache.clear()
             self._restore_env()
 
         # -------------------------------------------------------------- collectives
@@ -493,16 +492,7 @@ if has_native_dist_support:
             return output
 
         def _do_new_group(self, ranks: list[int], **kwargs: Any) -> Any:
-            if kwargs:
-                return dist.new_group(ranks=ranks, **kwargs)
-            # all ranks call new_group with the same arguments in the same order, so a cache keyed on the
-            # ranks is consistent across processes and saves a rendezvous per call
-            key = tuple(ranks)
-            group = self._groups.get(key)
-            if group is None:
-                group = dist.new_group(ranks=ranks)
-                self._groups[key] = group
-            return group
+            return dist.new_group(ranks=ranks, **kwargs)
 
         def _do_broadcast(self, tensor: torch.Tensor, src: int) -> torch.Tensor:
             work = self._gloo_compatible(tensor)
