@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.metric import Metric, _identity, _idist, _rank, _world_size, reinit__is_reduced
+from ignite.metrics.metric import (
+    Metric,
+    _check_required_keys,
+    _identity,
+    _idist,
+    _rank,
+    _world_size,
+    reinit__is_reduced,
+)
 
 __all__ = ["EpochMetric", "EpochMetricWarning", "NotComputableError"]
 
@@ -116,6 +125,21 @@ class EpochMetric(Metric):
         if self._pending_copies:
             torch.cuda.synchronize()
             self._pending_copies = False
+
+    def _state_dict_per_rank(self) -> OrderedDict:
+        # stored batches are never modified in place: the saved lists share them (no copy of the epoch's data)
+        self._wait_for_copies()
+        return OrderedDict([("_predictions", list(self._predictions)), ("_targets", list(self._targets))])
+
+    def _load_state_dict_per_rank(self, state_dict: Mapping) -> None:
+        _check_required_keys(state_dict, self._state_dict_all_req_keys)
+        for name in self._state_dict_all_req_keys:
+            saved = state_dict[name]
+            if not all(isinstance(t, torch.Tensor) for t in saved):
+                raise ValueError(f"Unsupported type for provided state_dict data: {type(saved)}")
+            setattr(self, name, list(saved))
+        self._result = None
+        self._pending_copies = False
 
     def compute(self) -> Any:
         if len(self._predictions) < 1 or len(self._targets) < 1:

@@ -358,7 +358,11 @@ class Metric(Serializable, metaclass=ABCMeta):
             _set_grad_enabled(False)
         try:
             output = self._output_transform(engine.state.output)
-            if type(output) is not tuple and isinstance(output, Mapping):
+            # fast path: the usual ``(y_pred_tensor, y_tensor)`` pair goes straight to ``update``
+            if type(output) is tuple and output and type(output[0]) is torch.Tensor:
+                self.update(output)
+                return
+            if isinstance(output, Mapping):
                 output = self._output_tuple(output)
             if not self._skip_unrolling and _is_unrollable(output):
                 if not (len(output) == 2 and len(output[0]) == len(output[1])):
@@ -448,11 +452,22 @@ class Metric(Serializable, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ state dict
 
+    def _fold_pending(self) -> None:
+        """Fold work that ``update`` deferred into the state attributes (nothing by default).
+
+        Called before the state is read as a whole: by :func:`sync_all_reduce` and by the state-dict methods.
+        """
+
     def _state_dict_per_rank(self) -> OrderedDict:
+        self._fold_pending()
+
         def save(x: Any, **kwargs: Any) -> Any:
             if isinstance(x, Metric):
                 return x._state_dict_per_rank()
-            if x is None or isinstance(x, (int, float, torch.Tensor)):
+            if isinstance(x, torch.Tensor):
+                # a copy: accumulators are updated in place, the saved state must not follow them
+                return x.detach().clone()
+            if x is None or isinstance(x, (int, float)):
                 return x
             raise TypeError(
                 "Found attribute of unsupported type. Currently, supported types include numeric types, tensor, "
@@ -476,6 +491,7 @@ class Metric(Serializable, metaclass=ABCMeta):
         return OrderedDict([(self.__state_dict_key_per_rank, [state])])
 
     def _load_state_dict_per_rank(self, state_dict: Mapping) -> None:
+        self._fold_pending()
         keys = self._state_dict_all_req_keys
         if self._state_dict_added_keys:
             keys = tuple(k for k in keys if k in state_dict or k not in self._state_dict_added_keys)
@@ -488,7 +504,7 @@ class Metric(Serializable, metaclass=ABCMeta):
             elif isinstance(x, _CollectionItem):
                 value = x.value()
                 if y is None or isinstance(y, _CollectionItem.types_as_collection_item):
-                    x.load_value(y)
+                    x.load_value(_own(y))
                 elif isinstance(value, Metric):
                     value._load_state_dict_per_rank(y)
                 else:
@@ -597,9 +613,14 @@ def _contains_metric(x: Any) -> bool:
     return False
 
 
+def _own(y: Any) -> Any:
+    """A loaded value that the metric may update in place without touching the caller's state dict."""
+    return y.detach().clone() if isinstance(y, torch.Tensor) else y
+
+
 def _check_saved_leaf(y: Any, **kwargs: Any) -> Any:
     if y is None or isinstance(y, _CollectionItem.types_as_collection_item):
-        return y
+        return _own(y)
     raise ValueError(f"Unsupported type for provided state_dict data: {type(y)}")
 
 
@@ -713,6 +734,7 @@ def sync_all_reduce(*attrs: str) -> Callable:
                 raise RuntimeError(
                     "Decorator sync_all_reduce should be used on ignite.metric.Metric class methods only"
                 )
+            self._fold_pending()
             if len(attrs) == 0 or _world_size() <= 1:
                 return func(self, *args, **kwargs)
             local = _all_reduce_attrs(self, attrs)

@@ -353,6 +353,21 @@ def test_state_dict_layout_and_roundtrip():
     assert m.compute().item() == 7.0 and m.count == 2
 
 
+def test_state_dict_does_not_alias_the_metric():
+    m = MeanSquaredError()
+    m.update((torch.tensor([1.0]), torch.tensor([0.0])))
+    state = m.state_dict()
+    m.update((torch.tensor([3.0]), torch.tensor([0.0])))
+    m.compute()
+    saved = state["__metric_state_per_rank"][0]["_sum_of_squared_errors"]
+    assert saved.item() == 1.0  # accumulators are updated in place: the saved state is a copy
+    other = MeanSquaredError()
+    other.load_state_dict(state)
+    other.update((torch.tensor([2.0]), torch.tensor([0.0])))
+    other.compute()
+    assert saved.item() == 1.0 and other.compute() == 2.5
+
+
 def test_load_state_dict_errors():
     m = Recorder()
     with pytest.raises(TypeError, match="Argument state_dict should be a dictionary, but given <class 'list'>"):

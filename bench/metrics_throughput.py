@@ -1,0 +1,187 @@
+#!/usr/bin/env python
+"""Metric throughput on CPU: µs per ``update`` and the extra cost of attaching a metric to an engine.
+
+Data (fixed seed): B batches (default 2000) of 256 samples. Classification batches are
+``(logits[256, 10] float32, target[256] int64)``, regression ``(pred[256], target[256])``, distributions
+``(logits[256, 10], target_logits[256, 10])``, ROC ``(score[256], label[256])``, scalars a float per batch.
+
+Per metric (median over repeats, min in brackets in the stderr log):
+  update_us     a bare loop of ``metric.update(batch)``, per batch
+  engine_us     evaluator ``Engine.run`` with only this metric attached, per batch
+  attach_us     engine_us - (same evaluator with no metric) - update_us: what attaching adds per batch
+                (the metric's ``iteration_completed``: output transform, mapping/unrolling checks, no-grad, and
+                the engine's dispatch of one handler)
+  compute_us    ``compute()`` after all updates
+
+Classification metrics are included when their modules exist. Prints ONE JSON line on stdout.
+    python bench/metrics_throughput.py --quick
+    python bench/metrics_throughput.py --only MeanSquaredError,Accuracy --repeats 9
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+BATCH = 256
+NCLS = 10
+
+
+def make_data(n_batches: int, seed: int = 0) -> dict[str, list]:
+    g = torch.Generator().manual_seed(seed)
+    data: dict[str, list] = {"cls": [], "reg": [], "dist": [], "roc": [], "scalar": []}
+    for _ in range(n_batches):
+        y = torch.randint(0, NCLS, (BATCH,), generator=g)
+        logits = torch.randn(BATCH, NCLS, generator=g)
+        logits[torch.arange(BATCH), y] += 1.0
+        data["cls"].append((logits, y))
+        t = torch.randn(BATCH, generator=g)
+        data["reg"].append((t + 0.5 * torch.randn(BATCH, generator=g), t))
+        data["dist"].append((logits, torch.randn(BATCH, NCLS, generator=g)))
+        label = torch.randint(0, 2, (BATCH,), generator=g)
+        data["roc"].append((torch.sigmoid(label.float() + torch.randn(BATCH, generator=g)), label))
+        data["scalar"].append(float(torch.rand((), generator=g)))
+    return data
+
+
+def factories() -> dict[str, tuple[str, Callable[[], Any]]]:
+    import ignite.metrics as M
+
+    out: dict[str, tuple[str, Callable[[], Any]]] = {
+        "MeanSquaredError": ("reg", M.MeanSquaredError),
+        "MeanAbsoluteError": ("reg", M.MeanAbsoluteError),
+        "RootMeanSquaredError": ("reg", M.RootMeanSquaredError),
+        "Loss_CrossEntropy": ("cls", lambda: M.Loss(torch.nn.CrossEntropyLoss())),
+        "MeanPairwiseDistance": ("dist", M.MeanPairwiseDistance),
+        "CosineSimilarity": ("dist", M.CosineSimilarity),
+        "Entropy": ("dist", M.Entropy),
+        "KLDivergence": ("dist", M.KLDivergence),
+        "JSDivergence": ("dist", M.JSDivergence),
+        "Average": ("scalar", lambda: M.Average(output_transform=lambda x: x)),
+        "RunningAverage_output": ("scalar", lambda: M.RunningAverage(output_transform=lambda x: x)),
+        "EpochMetric": ("roc", lambda: M.EpochMetric(lambda p, t: float((p * t).sum()), check_compute_fn=False)),
+    }
+    optional = {  # the classification family, when present
+        "Accuracy": ("cls", lambda: M.Accuracy()),
+        "Precision_avgFalse": ("cls", lambda: M.Precision(average=False)),
+        "Precision_macro": ("cls", lambda: M.Precision(average="macro")),
+        "Recall_avgFalse": ("cls", lambda: M.Recall(average=False)),
+        "Recall_macro": ("cls", lambda: M.Recall(average="macro")),
+        "ConfusionMatrix": ("cls", lambda: M.ConfusionMatrix(num_classes=NCLS)),
+        "TopKCategoricalAccuracy_k5": ("cls", lambda: M.TopKCategoricalAccuracy(k=5)),
+        "ROC_AUC": ("roc", lambda: M.ROC_AUC()),
+    }
+    for name, (key, fac) in optional.items():
+        try:
+            fac()
+        except (ImportError, AttributeError):
+            continue
+        out[name] = (key, fac)
+    return out
+
+
+def _identity_process(engine: Any, batch: Any) -> Any:
+    return batch
+
+
+def time_engine(factory: Callable[[], Any] | None, batches: list) -> float:
+    from ignite.engine import Engine
+
+    engine = Engine(_identity_process)
+    if factory is not None:
+        factory().attach(engine, "m")
+    gc.collect()
+    t0 = time.perf_counter()
+    engine.run(batches, max_epochs=1)
+    return time.perf_counter() - t0
+
+
+def time_update(factory: Callable[[], Any], batches: list) -> tuple[float, float]:
+    m = factory()
+    m.reset()
+    gc.collect()
+    t0 = time.perf_counter()
+    for b in batches:
+        m.update(b)
+    t1 = time.perf_counter()
+    m.compute()
+    return t1 - t0, time.perf_counter() - t1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="200 batches, 3 repeats")
+    ap.add_argument("--batches", type=int, default=None)
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--only", default=None, help="comma-separated metric names")
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore")
+    nb = args.batches or (200 if args.quick else 2000)
+    repeats = args.repeats or (3 if args.quick else 7)
+    data = make_data(nb)
+    facts = factories()
+    names = [n for n in args.only.split(",") if n] if args.only else list(facts)
+
+    per_batch = 1e6 / nb
+    results: dict[str, dict] = {}
+    floors: dict[str, float] = {}
+    for name in names:
+        key, fac = facts[name]
+        batches = data[key]
+        time_engine(fac, batches)  # warm-up
+        time_update(fac, batches)
+        eng, floor, upd, comp = [], [], [], []
+        for _ in range(repeats):  # interleaved, so that load changes hit all three alike
+            floor.append(time_engine(None, batches))
+            eng.append(time_engine(fac, batches))
+            u, c = time_update(fac, batches)
+            upd.append(u)
+            comp.append(c)
+        floors[key] = statistics.median(floor)
+        e, f, u = statistics.median(eng), statistics.median(floor), statistics.median(upd)
+        r = {
+            "update_us": round(u * per_batch, 2),
+            "engine_us": round(e * per_batch, 2),
+            "engine_floor_us": round(f * per_batch, 2),
+            "attach_us": round((e - f - u) * per_batch, 2),
+            "compute_us": round(statistics.median(comp) * 1e6, 1),
+            "update_us_min": round(min(upd) * per_batch, 2),
+            "attach_us_min": round((min(eng) - min(floor) - min(upd)) * per_batch, 2),
+        }
+        results[name] = r
+        print(f"[metrics_throughput] {name}: {r}", file=sys.stderr)
+
+    print(
+        json.dumps(
+            {
+                "bench": "metrics_throughput",
+                "batches": nb,
+                "batch_size": BATCH,
+                "repeats": repeats,
+                "stat": "median",
+                "env": {
+                    "python": platform.python_version(),
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                },
+                "results": results,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
