@@ -16,6 +16,7 @@ import torch
 
 import ignite.distributed as idist
 from ignite.distributed import RankFailedError
+from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE
 
 sys.path.insert(0, str(Path(__file__).parent))
 import idist_workers  # noqa: E402
@@ -215,11 +216,17 @@ with idist.Parallel(backend="gloo") as parallel:
 assert idist.model_name() == "serial"
 assert dict(os.environ) == env_before, "environment restored by finalize"
 idist_workers._dump(out_dir, "env" + env_during["RANK"], env_during)
+
+if len(sys.argv) > 4:
+    # a second run in the same processes in which rank 1 raises while rank 0 waits in a collective
+    os.environ["MASTER_PORT"] = sys.argv[4]
+    with idist.Parallel(backend="gloo") as parallel:
+        parallel.run(idist_workers.fail_on_rank, 1, out_dir)
 """
 
 
 def test_torchrun_style_environment(tmp_path):
-    port = free_port()
+    port, port2 = free_port(), free_port()
     procs = []
     for rank in range(2):
         env = _python_env(
@@ -230,11 +237,17 @@ def test_torchrun_style_environment(tmp_path):
             MASTER_ADDR="127.0.0.1",
             MASTER_PORT=str(port),
         )
-        procs.append(_launch(_ATTACH_SCRIPT, [str(tmp_path), json.dumps(_expected(2, 2, 1)), "1"], env))
-    for rc, out in _run_all(procs):
-        assert rc == 0, out
+        args = [str(tmp_path), json.dumps(_expected(2, 2, 1)), "1", str(port2)]
+        procs.append(_launch(_ATTACH_SCRIPT, args, env))
+    (rc0, out0), (rc1, out1) = _run_all(procs)
     infos = [_read(tmp_path, f"rank{r}") for r in range(2)]
     assert [i["local_rank"] for i in infos] == [0, 1]
+    # the second run: rank 1 raised, rank 0 (blocked in a collective) was stopped and names rank 1
+    assert rc1 == 1 and "ValueError: boom from rank 1" in out1, out1
+    assert rc0 == ABORT_EXIT_CODE, out0
+    assert "rank 0: stopping because rank 1 failed" in out0 and "ValueError: boom from rank 1" in out0, out0
+    assert time.time() - _read(tmp_path, "waiting0")["t"] < 20
+    assert not list(tmp_path.glob("not_stopped*.json"))
 
 
 def _free_slurm_port() -> int:
