@@ -46,6 +46,7 @@ __all__ = [
     "SingleEpochRunningBatchWise",
 ]
 
+_Tensor = torch.Tensor
 _set_grad_enabled = torch._C._set_grad_enabled
 _is_grad_enabled = torch.is_grad_enabled
 
@@ -231,6 +232,12 @@ def _capture_stack(skip: int) -> list[tuple[str, int, str]]:
     return frames
 
 
+def _make_lambda(fn: Callable, *args: Any, **kwargs: Any) -> MetricsLambda:
+    from ignite.metrics.metrics_lambda import MetricsLambda
+
+    return MetricsLambda(fn, *args, **kwargs)
+
+
 def _format_stack(frames: list[tuple[str, int, str]]) -> str:
     lines = []
     for filename, lineno, name in frames:
@@ -359,7 +366,7 @@ class Metric(Serializable, metaclass=ABCMeta):
         try:
             output = self._output_transform(engine.state.output)
             # fast path: the usual ``(y_pred_tensor, y_tensor)`` pair goes straight to ``update``
-            if type(output) is tuple and output and type(output[0]) is torch.Tensor:
+            if type(output) is tuple and output and type(output[0]) is _Tensor:
                 self.update(output)
                 return
             if isinstance(output, Mapping):
@@ -492,11 +499,12 @@ class Metric(Serializable, metaclass=ABCMeta):
 
     def _load_state_dict_per_rank(self, state_dict: Mapping) -> None:
         self._fold_pending()
-        keys = self._state_dict_all_req_keys
-        if self._state_dict_added_keys:
-            keys = tuple(k for k in keys if k in state_dict or k not in self._state_dict_added_keys)
-        _check_required_keys(state_dict, keys)
-        Serializable.load_state_dict(_NoRequiredKeys(self), state_dict)
+        missing_added = [k for k in self._state_dict_added_keys if k not in state_dict]
+        keys = tuple(k for k in self._state_dict_all_req_keys if k not in missing_added)
+        if missing_added:  # an older checkpoint: keys added by ignite-ng keep their reset values
+            _check_required_keys(state_dict, keys)
+        else:
+            Serializable.load_state_dict(self, state_dict)
 
         def load(x: Any, y: Any) -> None:
             if isinstance(x, Metric):
@@ -539,50 +547,45 @@ class Metric(Serializable, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ operators -> MetricsLambda
 
-    def _lambda(self, fn: Callable, *args: Any) -> MetricsLambda:
-        from ignite.metrics.metrics_lambda import MetricsLambda
-
-        return MetricsLambda(fn, *args)
-
     def __add__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x + y, self, other)
+        return _make_lambda(lambda x, y: x + y, self, other)
 
     def __radd__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x + y, other, self)
+        return _make_lambda(lambda x, y: x + y, other, self)
 
     def __sub__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x - y, self, other)
+        return _make_lambda(lambda x, y: x - y, self, other)
 
     def __rsub__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x - y, other, self)
+        return _make_lambda(lambda x, y: x - y, other, self)
 
     def __mul__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x * y, self, other)
+        return _make_lambda(lambda x, y: x * y, self, other)
 
     def __rmul__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x * y, other, self)
+        return _make_lambda(lambda x, y: x * y, other, self)
 
     def __pow__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x**y, self, other)
+        return _make_lambda(lambda x, y: x**y, self, other)
 
     def __rpow__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x**y, other, self)
+        return _make_lambda(lambda x, y: x**y, other, self)
 
     def __mod__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x % y, self, other)
+        return _make_lambda(lambda x, y: x % y, self, other)
 
     def __truediv__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x / y, self, other)
+        return _make_lambda(lambda x, y: x / y, self, other)
 
     def __rtruediv__(self, other: Any) -> MetricsLambda:
         # upstream evaluated ``other.__truediv__(result)``, which is NotImplemented for ``1 / tensor``
-        return self._lambda(lambda x, y: x / y, other, self)
+        return _make_lambda(lambda x, y: x / y, other, self)
 
     def __floordiv__(self, other: Any) -> MetricsLambda:
-        return self._lambda(lambda x, y: x // y, self, other)
+        return _make_lambda(lambda x, y: x // y, self, other)
 
     def __getitem__(self, index: Any) -> MetricsLambda:
-        return self._lambda(lambda x: x[index], self)
+        return _make_lambda(lambda x: x[index], self)
 
     def __getattr__(self, attr: str) -> Callable:
         if attr.startswith("__") and attr.endswith("__"):
@@ -590,9 +593,7 @@ class Metric(Serializable, metaclass=ABCMeta):
         fn = _ForwardedCall(attr, _capture_stack(2))
 
         def wrapper(*args: Any, **kwargs: Any) -> MetricsLambda:
-            from ignite.metrics.metrics_lambda import MetricsLambda
-
-            return MetricsLambda(fn, self, *args, **kwargs)
+            return _make_lambda(fn, self, *args, **kwargs)
 
         return wrapper
 
@@ -628,15 +629,6 @@ def _check_required_keys(state_dict: Mapping, keys: tuple[str, ...]) -> None:
     for k in keys:
         if k not in state_dict:
             raise ValueError(f"Required state attribute '{k}' is absent in provided state_dict '{state_dict.keys()}'")
-
-
-class _NoRequiredKeys:
-    """View of a metric for ``Serializable.load_state_dict``: keeps its one-of groups, required keys checked apart."""
-
-    _state_dict_all_req_keys: tuple[str, ...] = ()
-
-    def __init__(self, metric: Metric) -> None:
-        self._state_dict_one_of_opt_keys = metric._state_dict_one_of_opt_keys
 
 
 def _is_unrollable(output: Any) -> bool:

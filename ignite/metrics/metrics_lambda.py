@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -156,16 +157,16 @@ class MetricsLambda(Metric):
 
     # ------------------------------------------------------------------ state
 
-    def _state_dict_per_rank(self) -> Any:
-        # constants that are not numbers/tensors (e.g. ``torch.double`` in ``cm.to(torch.double)``) are part
-        # of the expression, not of the state: saved as None
-        saved_args, saved_kwargs = self.args, self.kwargs
-        self.args = [_saveable(a) for a in saved_args]
-        self.kwargs = {k: _saveable(v) for k, v in saved_kwargs.items()}
-        try:
-            return super()._state_dict_per_rank()
-        finally:
-            self.args, self.kwargs = saved_args, saved_kwargs
+    def _state_dict_per_rank(self) -> OrderedDict:
+        # constants that are not numbers/tensors (e.g. ``torch.double`` in ``cm.to(torch.double)``) belong to
+        # the expression, not to the state: saved as None (upstream raised TypeError)
+        return OrderedDict(
+            [
+                ("_updated", self._updated),
+                ("args", [_saved(a) for a in self.args]),
+                ("kwargs", {k: _saved(v) for k, v in self.kwargs.items()}),
+            ]
+        )
 
     def _load_state_dict_per_rank(self, state_dict: Any) -> None:
         # only the metrics are restored; constants stay those of the expression
@@ -192,10 +193,12 @@ def _value_on_cpu(v: Any) -> Any:
     return v
 
 
-def _saveable(v: Any) -> Any:
-    if isinstance(v, Metric) or v is None or isinstance(v, (int, float, torch.Tensor)):
-        return v
-    return None
+def _saved(v: Any) -> Any:
+    if isinstance(v, Metric):
+        return v._state_dict_per_rank()
+    if isinstance(v, torch.Tensor):
+        return v.detach().clone()
+    return v if v is None or isinstance(v, (int, float)) else None
 
 
 def _metrics_still_needed(engine: Engine, exclude: MetricsLambda) -> set[int]:
