@@ -35,7 +35,7 @@ def _bincount(x: torch.Tensor, n: int) -> torch.Tensor:
     ``[0, n)``: on the CPU a larger value lengthens the result (which callers may check for free), elsewhere
     values outside the range are not counted.
     """
-    if x.device.type == "cpu":
+    if x.is_cpu:
         return torch.bincount(x, minlength=n)
     return _scatter_count(x, n)
 

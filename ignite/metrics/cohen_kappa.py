@@ -108,9 +108,9 @@ class _CohenKappaConfusionMatrix(ConfusionMatrix):
 
     def _add_totals(self, totals: list[torch.Tensor]) -> None:
         c = self.num_classes
-        counts = totals[0]
+        counts = totals[0]  # [targets < 0 | c * c pairs | targets >= c | invalid predictions]
         self._invalid_predictions = self._fold_into(self._invalid_predictions, counts[c * c + 2])
-        super()._add_totals([counts[: c * c + 2]])
+        super()._add_totals([counts[1 : c * c + 1]])
 
     def compute(self) -> float:  # type: ignore[override]
         self._fold()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.accuracy import _bincount, _identity, _PendingSums
+from ignite.metrics.accuracy import _identity, _PendingSums, _scatter_count
 from ignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
 from ignite.metrics.metrics_lambda import MetricsLambda
 
@@ -63,6 +63,7 @@ class ConfusionMatrix(_PendingSums, Metric):
         self.confusion_matrix = torch.zeros(self.num_classes, self.num_classes, dtype=torch.int64, device=self._device)
         self._num_examples = 0
         self._checked: tuple | None = None
+        self._negative_targets = False
         self._reset_pending()
 
     def _check_shape(self, output: Sequence[torch.Tensor]) -> None:
@@ -100,13 +101,24 @@ class ConfusionMatrix(_PendingSums, Metric):
             pred = pred.reshape(-1)
         # index c * target + prediction; targets outside [0, c) land below 0 or at/after c * c
         index = torch.add(pred, target, alpha=c)
-        # shift by one and clamp: bin 0 gathers negative targets, bin c * c + 1 targets >= c
-        index = index.clamp_(-1, c * c).add_(1)
-        self._queue((_bincount(index, c * c + 2),))
+        cc = c * c
+        on_cpu = index.is_cpu
+        if not on_cpu:
+            counts = _scatter_count(index, cc)  # drops out-of-range indices without a host sync
+        elif not self._negative_targets:
+            try:
+                # indices >= c * c (targets >= c) only lengthen the counts: sliced off below
+                counts = torch.bincount(index, minlength=cc)
+            except RuntimeError:  # a negative target ("ignore" label): clamp from now on
+                self._negative_targets = True
+        if on_cpu and self._negative_targets:
+            # shift by one and clamp: bin 0 gathers negative targets, bin c * c + 1 targets >= c
+            counts = torch.bincount(index.clamp_(-1, cc).add_(1), minlength=cc + 2)[1:]
+        self._queue((counts if counts.shape[0] == cc else counts[:cc],))
 
     def _add_totals(self, totals: list[torch.Tensor]) -> None:
         c = self.num_classes
-        super()._add_totals([totals[0][1 : c * c + 1].view(c, c)])
+        super()._add_totals([totals[0].view(c, c)])
 
     def compute(self) -> torch.Tensor:
         self._fold()

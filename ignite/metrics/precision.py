@@ -60,6 +60,7 @@ class _BasePrecisionRecall(_PendingSums, _BaseClassification):
         self._denominator: Any = 0
         self._weight: Any = 0
         self._updated = False
+        self._eq_buffer: torch.Tensor | None = None
         self._reset_pending()
         super().reset()
 
@@ -134,7 +135,12 @@ class _BasePrecisionRecall(_PendingSums, _BaseClassification):
                 target = y
             if target.dtype != torch.long:
                 target = target.long()
-            correct = pred == target
+            # the comparison written straight into a reused int64 buffer: adding a bool tensor to an int64
+            # one below would cost a type promotion
+            buffer = self._eq_buffer
+            if buffer is None or buffer.shape != pred.shape or buffer.device != pred.device:
+                buffer = self._eq_buffer = torch.empty(pred.shape, dtype=torch.long, device=pred.device)
+            correct = torch.eq(pred, target, out=buffer)
             if average == "micro":
                 return torch.count_nonzero(correct), torch.tensor(correct.numel(), device=correct.device)
             counts = _bincount(torch.add(correct, pred if predicted else target, alpha=2), 2 * c)
