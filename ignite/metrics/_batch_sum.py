@@ -33,6 +33,8 @@ class _BatchSumMetric(Metric):
         self._pending: list[torch.Tensor] = []
 
     def _add(self, batch_sum: torch.Tensor, n: int) -> None:
+        if batch_sum.requires_grad:
+            batch_sum = batch_sum.detach()
         pending = self._pending
         pending.append(batch_sum)
         self._num_examples += n

@@ -41,7 +41,7 @@ class CosineSimilarity(_BatchSumMetric):
         y_pred = output[0].flatten(start_dim=1)
         y = output[1].flatten(start_dim=1)
         similarities = cosine_similarity(y_pred, y, dim=1, eps=self.eps)
-        self._add(similarities.sum().detach(), y.shape[0])
+        self._add(similarities.sum(), y.shape[0])
 
     @sync_all_reduce("_sum_of_cos_similarities", "_num_examples")
     def compute(self) -> float:

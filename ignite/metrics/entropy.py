@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from ignite.metrics._batch_sum import _BatchSumMetric
 from ignite.metrics.metric import reinit__is_reduced, sync_all_reduce
@@ -35,13 +34,9 @@ class Entropy(_BatchSumMetric):
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred = _to_rows(output[0].detach())
-        self._update(y_pred)
-
-    def _update(self, y_pred: torch.Tensor) -> None:
-        log_prob = F.log_softmax(y_pred, dim=1)
-        entropy_sum = -(log_prob.exp() * log_prob).sum()
-        self._add(entropy_sum, y_pred.shape[0])
+        y_pred = _to_rows(output[0])
+        log_prob = y_pred.log_softmax(1)
+        self._add(-(log_prob.exp() * log_prob).sum(), y_pred.shape[0])
 
     @sync_all_reduce("_sum_of_entropies", "_num_examples")
     def compute(self) -> float:

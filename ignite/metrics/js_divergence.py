@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from ignite.metrics.kl_divergence import KLDivergence
+from ignite.metrics.kl_divergence import _SUM, KLDivergence, _kl_div
 from ignite.metrics.metric import sync_all_reduce
 
 __all__ = ["JSDivergence"]
@@ -19,12 +18,10 @@ class JSDivergence(KLDivergence):
     """
 
     def _batch_sum(self, y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        log_q = F.log_softmax(y_pred, dim=1)
-        log_p = F.log_softmax(y, dim=1)
-        log_m = ((log_q.exp() + log_p.exp()) * 0.5).log()
-        return F.kl_div(log_m, log_q, reduction="sum", log_target=True) + F.kl_div(
-            log_m, log_p, reduction="sum", log_target=True
-        )
+        log_q = y_pred.log_softmax(1)
+        log_p = y.log_softmax(1)
+        log_m = (log_q.exp() + log_p.exp()).mul_(0.5).log_()
+        return _kl_div(log_m, log_q, _SUM, log_target=True) + _kl_div(log_m, log_p, _SUM, log_target=True)
 
     @sync_all_reduce("_sum_of_kl", "_num_examples")
     def compute(self) -> float:

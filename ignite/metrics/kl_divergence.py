@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from ignite.metrics._batch_sum import _BatchSumMetric
 from ignite.metrics.entropy import _to_rows
 from ignite.metrics.metric import reinit__is_reduced, sync_all_reduce
 
 __all__ = ["KLDivergence"]
+
+_kl_div = torch.kl_div  # the ATen op: no argument handling of F.kl_div on every update
+_SUM = 2  # its reduction code for "sum"
 
 
 class KLDivergence(_BatchSumMetric):
@@ -27,16 +29,14 @@ class KLDivergence(_BatchSumMetric):
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = output[0].detach(), output[1].detach()
+        y_pred, y = output[0], output[1]
         if y_pred.shape != y.shape:
             raise ValueError(f"y_pred and y must be in the same shape, got {y_pred.shape} != {y.shape}.")
         y_pred, y = _to_rows(y_pred), _to_rows(y)
         self._add(self._batch_sum(y_pred, y), y_pred.shape[0])
 
     def _batch_sum(self, y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        log_q = F.log_softmax(y_pred, dim=1)
-        log_p = F.log_softmax(y, dim=1)
-        return F.kl_div(log_q, log_p, reduction="sum", log_target=True)
+        return _kl_div(y_pred.log_softmax(1), y.log_softmax(1), _SUM, log_target=True)
 
     @sync_all_reduce("_sum_of_kl", "_num_examples")
     def compute(self) -> float:

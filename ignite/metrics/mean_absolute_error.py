@@ -11,6 +11,8 @@ from ignite.metrics.metric import reinit__is_reduced, sync_all_reduce
 
 __all__ = ["MeanAbsoluteError"]
 
+_dist = torch.dist
+
 
 class MeanAbsoluteError(_BatchSumMetric):
     r"""Mean absolute error: :math:`\frac{1}{N} \sum_{i=1}^N \lVert y_i - x_i \rVert_1`.
@@ -25,12 +27,13 @@ class MeanAbsoluteError(_BatchSumMetric):
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = output[0], output[1]
-        y = y.view_as(y_pred)
-        if y_pred.is_floating_point() and y.is_floating_point():
-            batch_sum = torch.dist(y_pred, y, 1)  # one kernel: sum of |y_pred - y|
-        else:
+        if y.shape != y_pred.shape:
+            y = y.view_as(y_pred)
+        try:
+            batch_sum = _dist(y_pred, y, 1)  # one kernel: the sum of |y_pred - y|
+        except RuntimeError:  # integer inputs
             batch_sum = (y_pred - y).abs().sum()
-        self._add(batch_sum.detach() if batch_sum.requires_grad else batch_sum, y.shape[0])
+        self._add(batch_sum, y.shape[0])
 
     @sync_all_reduce("_sum_of_absolute_errors", "_num_examples")
     def compute(self) -> float:

@@ -11,6 +11,8 @@ from ignite.metrics.metric import _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["MeanPairwiseDistance"]
 
+_pairwise_distance = torch.pairwise_distance
+
 
 class MeanPairwiseDistance(_BatchSumMetric):
     r"""Mean over samples of the ``p``-norm distance ``‖y_pred − y + eps‖_p`` taken over the last dimension.
@@ -42,8 +44,8 @@ class MeanPairwiseDistance(_BatchSumMetric):
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = output[0], output[1]
-        distances = torch.pairwise_distance(y_pred, y, p=self._p, eps=self._eps)
-        self._add(distances.sum().detach(), y.shape[0])
+        distances = _pairwise_distance(y_pred, y, self._p, self._eps)
+        self._add(distances.sum(), y.shape[0])
 
     @sync_all_reduce("_sum_of_distances", "_num_examples")
     def compute(self) -> float:

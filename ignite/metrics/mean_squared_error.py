@@ -26,12 +26,10 @@ class MeanSquaredError(_BatchSumMetric):
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = output[0], output[1]
-        diff = y_pred - y.view_as(y_pred)
-        if diff.ndim == 1:
-            batch_sum = diff.dot(diff)
-        else:
-            batch_sum = diff.square().sum()
-        self._add(batch_sum.detach() if batch_sum.requires_grad else batch_sum, y.shape[0])
+        if y.shape != y_pred.shape:
+            y = y.view_as(y_pred)
+        diff = y_pred - y
+        self._add(diff.dot(diff) if diff.ndim == 1 else diff.square().sum(), y.shape[0])
 
     @sync_all_reduce("_sum_of_squared_errors", "_num_examples")
     def compute(self) -> float:
