@@ -147,6 +147,8 @@ def check_all_gather() -> None:
     assert out.tolist() == list(range(ws))
     out = idist.all_gather(torch.tensor([rank + 5]), group=[0])
     assert out.tolist() == [rank + 5]  # rank 0 gathers itself; others get their input back
+    assert idist.all_gather(f"s{rank}", group=[0]) == (["s0"] if rank == 0 else f"s{rank}")
+    assert idist.all_gather(rank + 0.5, group=[0]) == ([0.5] if rank == 0 else rank + 0.5)
     objs = idist.all_gather({"r": rank}, group=[0])
     if rank == 0:
         assert objs == [{"r": 0}]

@@ -282,6 +282,10 @@ class ComputationModel(metaclass=ABCMeta):
     ) -> torch.Tensor | list[float] | list[str] | list[Any]:
         if not isinstance(tensor, (torch.Tensor, numbers.Number, str)):
             return self._do_all_gather_object(tensor, group=group)
+        if isinstance(tensor, str) and group is not None and self._rank_not_in_group(group):
+            # the string length is agreed on by every process; outside the group the input comes back
+            self._get_max_length(tensor, self.device())
+            return tensor
         return self._collective_op(tensor, self._do_all_gather, group=group)
 
     def new_group(self, ranks: list[int], **kwargs: Any) -> Any:
