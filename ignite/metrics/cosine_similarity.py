@@ -38,8 +38,11 @@ class CosineSimilarity(_BatchSumMetric):
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred = output[0].flatten(start_dim=1)
-        y = output[1].flatten(start_dim=1)
+        y_pred, y = output[0], output[1]
+        if y_pred.ndim != 2:
+            y_pred = y_pred.flatten(start_dim=1)
+        if y.ndim != 2:
+            y = y.flatten(start_dim=1)
         similarities = cosine_similarity(y_pred, y, dim=1, eps=self.eps)
         self._add(similarities.sum(), y.shape[0])
 
