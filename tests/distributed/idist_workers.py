@@ -466,3 +466,11 @@ def fail_on_rank(local_rank: int, fail_rank: int, out_dir: str) -> None:
 def silence_warnings() -> None:
     warnings.simplefilter("ignore")
     logging.getLogger("torch").setLevel(logging.ERROR)
+
+
+def die_on_rank(local_rank: int, die_rank: int) -> None:
+    idist.barrier()
+    if idist.get_rank() == die_rank:
+        os._exit(13)  # no Python exception: as if the process were killed
+    idist.barrier()
+    time.sleep(60)

@@ -140,6 +140,13 @@ def test_exception_on_one_rank_stops_every_rank(tmp_path):
     assert elapsed < 60
 
 
+def test_process_dying_without_exception_stops_every_rank():
+    with pytest.raises(
+        RuntimeError, match=r"Rank 1 \(local rank 1 on node 0\): process 1 terminated with exit code 13"
+    ):
+        idist.spawn("gloo", idist_workers.die_on_rank, args=(1,), nproc_per_node=2, master_port=free_port())
+
+
 # ------------------------------------------------------------------------------------------------------
 # two nodes simulated on loopback: two launches with nnodes=2, node_rank 0 and 1
 

@@ -652,7 +652,11 @@ if has_native_dist_support:
                         pass
                 except ProcessException as e:
                     first = read_first_error(error_dir)
-                    if first is not None:
+                    # a process that died without a Python exception (killed, os._exit) is the cause even if
+                    # a peer then published the error its death provoked (e.g. "Connection closed by peer")
+                    exit_code = getattr(e, "exit_code", None)
+                    hard_death = exit_code is not None and exit_code != ABORT_EXIT_CODE
+                    if first is not None and not hard_death:
                         raise RankFailedError(first[0], first[1], e.error_index, e.error_pid) from None
                     rank = node_rank * nproc_per_node + e.error_index
                     if isinstance(e, mp.ProcessRaisedException):
@@ -662,7 +666,7 @@ if has_native_dist_support:
                         raise RankFailedError(
                             rank, "(stopped because another rank failed)", e.error_index, e.error_pid
                         ) from e
-                    raise RuntimeError(f"Rank {rank} (local rank {e.error_index}): {e}") from e
+                    raise RuntimeError(f"Rank {rank} (local rank {e.error_index} on node {node_rank}): {e}") from e
             finally:
                 if error_dir is not None:
                     shutil.rmtree(error_dir, ignore_errors=True)
