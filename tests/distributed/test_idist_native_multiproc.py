@@ -1,12 +1,10 @@
-"""ignite.distributed on real processes: gloo with 2 ranks, 2 nodes on loopback, torchrun and SLURM envs."""
+"""ignite.distributed on real processes spawned by idist: gloo with 2 ranks, failure propagation."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import textwrap
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +14,6 @@ import torch
 
 import ignite.distributed as idist
 from ignite.distributed import RankFailedError
-from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE
 
 sys.path.insert(0, str(Path(__file__).parent))
 import idist_workers  # noqa: E402
@@ -24,8 +21,6 @@ from idist_workers import free_port  # noqa: E402
 
 pytestmark = pytest.mark.distributed
 
-HERE = Path(__file__).parent
-REPO = HERE.parent.parent
 CPU_DEVICE = not torch.cuda.is_available()
 
 
@@ -44,41 +39,6 @@ def _expected(world_size: int, nproc_per_node: int, nnodes: int) -> dict:
     if CPU_DEVICE:
         exp["device"] = "cpu"
     return exp
-
-
-def _python_env(**extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "MASTER_")) and k not in _TORCH_VARS}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(HERE), env.get("PYTHONPATH", "")])
-    env.update(extra)
-    return env
-
-
-_TORCH_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE")
-
-
-def _run_all(procs: list[subprocess.Popen], timeout: float = 120) -> list[tuple[int, str]]:
-    out = []
-    deadline = time.monotonic() + timeout
-    for p in procs:
-        try:
-            stdout, _ = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            raise
-        out.append((p.returncode, stdout))
-    return out
-
-
-def _launch(code: str, args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        env=env,
-        cwd=str(REPO),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -145,160 +105,3 @@ def test_process_dying_without_exception_stops_every_rank():
         RuntimeError, match=r"Rank 1 \(local rank 1 on node 0\): process 1 terminated with exit code 13"
     ):
         idist.spawn("gloo", idist_workers.die_on_rank, args=(1,), nproc_per_node=2, master_port=free_port())
-
-
-# ------------------------------------------------------------------------------------------------------
-# two nodes simulated on loopback: two launches with nnodes=2, node_rank 0 and 1
-
-_NODE_LAUNCHER = """
-import sys, json
-import ignite.distributed as idist
-import idist_workers
-
-node_rank, port, out_dir, what = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-idist_workers.silence_warnings()
-with idist.Parallel(
-    backend="gloo", nproc_per_node=2, nnodes=2, node_rank=node_rank, master_addr="127.0.0.1",
-    master_port=port, start_method="fork",
-) as parallel:
-    if what == "checks":
-        parallel.run(idist_workers.config_only, out_dir, json.loads(sys.argv[5]), True)
-    else:
-        try:
-            parallel.run(idist_workers.fail_on_rank, 3, out_dir)
-        except idist.RankFailedError as e:
-            print(f"LAUNCHER node {node_rank} caught: rank={e.rank}")
-            print(e.remote_traceback)
-            sys.exit(3)
-"""
-
-
-def test_two_nodes_on_loopback(tmp_path):
-    port = free_port()
-    expected = json.dumps(_expected(4, 2, 2))
-    procs = [
-        _launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "checks", expected], _python_env())
-        for node in (0, 1)
-    ]
-    results = _run_all(procs)
-    for rc, out in results:
-        assert rc == 0, out
-    infos = [_read(tmp_path, f"rank{r}") for r in range(4)]
-    assert [i["node_rank"] for i in infos] == [0, 0, 1, 1]
-    assert [i["local_rank"] for i in infos] == [0, 1, 0, 1]
-    assert all(i["nnodes"] == 2 and i["world_size"] == 4 for i in infos)
-
-
-def test_two_nodes_failure_on_remote_node_stops_both_nodes(tmp_path):
-    port = free_port()
-    t0 = time.monotonic()
-    procs = [_launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "fail"], _python_env()) for node in (0, 1)]
-    results = _run_all(procs, timeout=90)
-    elapsed = time.monotonic() - t0
-    for node, (rc, out) in enumerate(results):
-        # both launchers, including node 0 where nothing failed, report rank 3 and its traceback
-        assert rc == 3, out
-        assert f"LAUNCHER node {node} caught: rank=3" in out, out
-        assert "ValueError: boom from rank 3" in out, out
-    assert not list(tmp_path.glob("not_stopped*.json"))
-    assert elapsed < 60
-
-
-# ------------------------------------------------------------------------------------------------------
-# processes started by a launcher: torchrun-style environment, SLURM variables
-
-_ATTACH_SCRIPT = """
-import os, sys, json
-import ignite.distributed as idist
-import idist_workers
-
-out_dir = sys.argv[1]
-expected = json.loads(sys.argv[2])
-env_before = dict(os.environ)
-idist_workers.silence_warnings()
-with idist.Parallel(backend="gloo") as parallel:
-    assert parallel._spawn_params is None
-    env_during = {k: os.environ.get(k) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
-    parallel.run(idist_workers.config_only, out_dir, expected, sys.argv[3] == "1")
-assert idist.model_name() == "serial"
-assert dict(os.environ) == env_before, "environment restored by finalize"
-idist_workers._dump(out_dir, "env" + env_during["RANK"], env_during)
-
-if len(sys.argv) > 4:
-    # a second run in the same processes in which rank 1 raises while rank 0 waits in a collective
-    os.environ["MASTER_PORT"] = sys.argv[4]
-    with idist.Parallel(backend="gloo") as parallel:
-        parallel.run(idist_workers.fail_on_rank, 1, out_dir)
-"""
-
-
-def test_torchrun_style_environment(tmp_path):
-    port, port2 = free_port(), free_port()
-    procs = []
-    for rank in range(2):
-        env = _python_env(
-            RANK=str(rank),
-            LOCAL_RANK=str(rank),
-            WORLD_SIZE="2",
-            LOCAL_WORLD_SIZE="2",
-            MASTER_ADDR="127.0.0.1",
-            MASTER_PORT=str(port),
-        )
-        args = [str(tmp_path), json.dumps(_expected(2, 2, 1)), "1", str(port2)]
-        procs.append(_launch(_ATTACH_SCRIPT, args, env))
-    (rc0, out0), (rc1, out1) = _run_all(procs)
-    infos = [_read(tmp_path, f"rank{r}") for r in range(2)]
-    assert [i["local_rank"] for i in infos] == [0, 1]
-    # the second run: rank 1 raised, rank 0 (blocked in a collective) was stopped and names rank 1
-    assert rc1 == 1 and "ValueError: boom from rank 1" in out1, out1
-    assert rc0 == ABORT_EXIT_CODE, out0
-    assert "rank 0: stopping because rank 1 failed" in out0 and "ValueError: boom from rank 1" in out0, out0
-    assert time.time() - _read(tmp_path, "waiting0")["t"] < 20
-    assert not list(tmp_path.glob("not_stopped*.json"))
-
-
-def _free_slurm_port() -> int:
-    # MASTER_PORT derived from SLURM_JOB_ID is 15000 + its last 4 digits
-    for _ in range(100):
-        port = free_port()
-        if 15000 <= port <= 24999:
-            return port
-    import socket
-
-    for port in range(17000, 24999):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port in 15000-24999")
-
-
-def test_slurm_environment(tmp_path):
-    port = _free_slurm_port()
-    job_id = f"77{port - 15000:04d}"
-    procs = []
-    for rank in range(2):
-        env = _python_env(
-            SLURM_JOB_ID=job_id,
-            SLURM_PROCID=str(rank),
-            SLURM_LOCALID=str(rank),
-            SLURM_NTASKS="2",
-            SLURM_JOB_NODELIST="127.0.0.[1]",
-            SLURM_JOB_NUM_NODES="1",
-        )
-        env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p)  # no scontrol here
-        procs.append(_launch(_ATTACH_SCRIPT, [str(tmp_path), json.dumps(_expected(2, 2, 1)), "0"], env))
-    for rc, out in _run_all(procs):
-        assert rc == 0, out
-    for rank in range(2):
-        env_during = _read(tmp_path, f"env{rank}")
-        assert env_during == {
-            "RANK": str(rank),
-            "LOCAL_RANK": str(rank),
-            "WORLD_SIZE": "2",
-            "MASTER_ADDR": "127.0.0.1",
-            "MASTER_PORT": str(port),
-        }
-        assert _read(tmp_path, f"rank{rank}")["local_rank"] == rank
