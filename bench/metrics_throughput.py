@@ -5,13 +5,15 @@ Data (fixed seed): B batches (default 2000) of 256 samples. Classification batch
 ``(logits[256, 10] float32, target[256] int64)``, regression ``(pred[256], target[256])``, distributions
 ``(logits[256, 10], target_logits[256, 10])``, ROC ``(score[256], label[256])``, scalars a float per batch.
 
-Per metric (median over repeats, min in brackets in the stderr log):
+Times are CPU time of the benchmarking thread (``time.thread_time``: less sensitive to other processes than
+wall time on a shared machine). Per metric (median over repeats; ``*_min`` fields give the minimum):
   update_us     a bare loop of ``metric.update(batch)``, per batch
   engine_us     evaluator ``Engine.run`` with only this metric attached, per batch
-  attach_us     engine_us - (same evaluator with no metric) - update_us: what attaching adds per batch
-                (the metric's ``iteration_completed``: output transform, mapping/unrolling checks, no-grad, and
-                the engine's dispatch of one handler)
-  compute_us    ``compute()`` after all updates
+  compute_us    ``compute()`` after all updates (compute_us_per_batch: the same spread over the batches; the
+                sum metrics fold their pending batch sums there)
+  attach_us     engine_us - (same evaluator with no metric) - update_us - compute_us_per_batch: what attaching
+                adds per batch (the metric's ``iteration_completed``: output transform, mapping/unrolling
+                checks, no-grad, and the engine's dispatch of one handler)
 
 Classification metrics are included when their modules exist. Prints ONE JSON line on stdout.
     python bench/metrics_throughput.py --quick
@@ -101,21 +103,21 @@ def time_engine(factory: Callable[[], Any] | None, batches: list) -> float:
     if factory is not None:
         factory().attach(engine, "m")
     gc.collect()
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     engine.run(batches, max_epochs=1)
-    return time.perf_counter() - t0
+    return time.thread_time() - t0
 
 
 def time_update(factory: Callable[[], Any], batches: list) -> tuple[float, float]:
     m = factory()
     m.reset()
     gc.collect()
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     for b in batches:
         m.update(b)
-    t1 = time.perf_counter()
+    t1 = time.thread_time()
     m.compute()
-    return t1 - t0, time.perf_counter() - t1
+    return t1 - t0, time.thread_time() - t1
 
 
 def main() -> None:
@@ -151,15 +153,16 @@ def main() -> None:
             upd.append(u)
             comp.append(c)
         floors[key] = statistics.median(floor)
-        e, f, u = statistics.median(eng), statistics.median(floor), statistics.median(upd)
+        e, f, u, c = (statistics.median(x) for x in (eng, floor, upd, comp))
         r = {
             "update_us": round(u * per_batch, 2),
             "engine_us": round(e * per_batch, 2),
             "engine_floor_us": round(f * per_batch, 2),
-            "attach_us": round((e - f - u) * per_batch, 2),
-            "compute_us": round(statistics.median(comp) * 1e6, 1),
+            "compute_us": round(c * 1e6, 1),
+            "compute_us_per_batch": round(c * per_batch, 2),
+            "attach_us": round((e - f - u - c) * per_batch, 2),
             "update_us_min": round(min(upd) * per_batch, 2),
-            "attach_us_min": round((min(eng) - min(floor) - min(upd)) * per_batch, 2),
+            "attach_us_min": round((min(eng) - min(floor) - min(upd) - min(comp)) * per_batch, 2),
         }
         results[name] = r
         print(f"[metrics_throughput] {name}: {r}", file=sys.stderr)
