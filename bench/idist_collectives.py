@@ -12,7 +12,9 @@ A timed sample is a barrier then K back-to-back operations; per-op latency is th
 figure is the median over samples on rank 0. Each implementation is launched ``--rounds`` times,
 alternating, and the median over launches is reported. ``startup_s`` is the time from the parent's launch
 call until both ranks have passed a first barrier (process start, imports, process-group set-up);
-``teardown_s`` from rank 0 finishing its work until the launch call returns.
+``teardown_s`` from rank 0 finishing its work until the launch call returns. ``paired_same_group`` times the
+idist call and the raw call alternately inside the same ignite-launched process group, which isolates the
+cost of the idist wrapper from machine drift between launches.
 
 Prints ONE JSON line on stdout. Traffic stays on 127.0.0.1.
 
@@ -74,6 +76,46 @@ def _measure(barrier, all_reduce, gather_float, rank: int, ws: int, cfg: dict, t
     return res
 
 
+def _raw_ops(ws: int):
+    import torch.distributed as dist
+
+    def all_reduce(t):
+        dist.all_reduce(t)
+        return t
+
+    def gather_float(v):
+        out = [torch.zeros(()) for _ in range(ws)]
+        dist.all_gather(out, torch.tensor(v, dtype=torch.float))
+        return [o.item() for o in out]
+
+    return dist.barrier, all_reduce, gather_float
+
+
+def _paired(cfg: dict, rank: int, ws: int) -> dict:
+    """idist and raw torch.distributed alternating in the same process group: drift hits both alike."""
+    import ignite.distributed as idist
+
+    raw_barrier, raw_reduce, raw_gather = _raw_ops(ws)
+    t = torch.zeros(cfg["numel"])
+    x = float(rank)
+    pairs = {
+        "all_reduce_1M_float32": (lambda: idist.all_reduce(t), lambda: raw_reduce(t), cfg["k_reduce"]),
+        "all_gather_scalar": (lambda: idist.all_gather(x), lambda: raw_gather(x), cfg["k_gather"]),
+        "barrier": (idist.barrier, raw_barrier, cfg["k_gather"]),
+    }
+    out = {}
+    for name, (ign, raw, k) in pairs.items():
+        ign_t, raw_t = [], []
+        for i in range(cfg["warmup"] + cfg["samples"]):
+            a = _timed(raw_barrier, ign, k, 1)[0]
+            b = _timed(raw_barrier, raw, k, 1)[0]
+            if i >= cfg["warmup"]:
+                ign_t.append(a)
+                raw_t.append(b)
+        out[name] = {"ignite_us": _us(ign_t), "raw_us": _us(raw_t), "ratio": round(_us(ign_t) / _us(raw_t), 3)}
+    return out
+
+
 def ignite_worker(local_rank: int, cfg: dict) -> None:
     import ignite.distributed as idist
 
@@ -82,6 +124,7 @@ def ignite_worker(local_rank: int, cfg: dict) -> None:
     t_ready = time.time()
     rank, ws = idist.get_rank(), idist.get_world_size()
     res = _measure(idist.barrier, idist.all_reduce, idist.all_gather, rank, ws, cfg, t_ready)
+    res["paired"] = _paired(cfg, rank, ws)
     if rank == 0:
         res["t_done"] = time.time()
         with open(cfg["out"], "w") as f:
@@ -99,17 +142,8 @@ def raw_worker(rank: int, cfg: dict) -> None:
         dist.barrier()
         t_ready = time.time()
         ws = dist.get_world_size()
-
-        def all_reduce(t):
-            dist.all_reduce(t)
-            return t
-
-        def gather_float(v):
-            out = [torch.zeros(()) for _ in range(ws)]
-            dist.all_gather(out, torch.tensor(v, dtype=torch.float))
-            return [o.item() for o in out]
-
-        res = _measure(dist.barrier, all_reduce, gather_float, rank, ws, cfg, t_ready)
+        barrier, all_reduce, gather_float = _raw_ops(ws)
+        res = _measure(barrier, all_reduce, gather_float, rank, ws, cfg, t_ready)
         if rank == 0:
             res["t_done"] = time.time()
             with open(cfg["out"], "w") as f:
@@ -175,9 +209,18 @@ def main() -> None:
     keys = ("all_reduce_1M_float32", "all_gather_scalar", "barrier", "startup_s", "teardown_s")
     results: dict = {}
     for name, rs in per_round.items():
+        rs = [{k: v for k, v in r.items() if k != "paired"} for r in rs]
         results[name] = {k: round(statistics.median(r[k] for r in rs), 3) for k in keys}
         results[name]["correct"] = all(r["correct"] for r in rs)
     ratios = {k: round(results["ignite"][k] / results["raw"][k], 3) for k in keys[:4]}
+    paired = {}
+    for op in keys[:3]:
+        rs = [r["paired"][op] for r in per_round["ignite"]]
+        paired[op] = {
+            "ignite_us": round(statistics.median(r["ignite_us"] for r in rs), 2),
+            "raw_us": round(statistics.median(r["raw_us"] for r in rs), 2),
+            "ratio": round(statistics.median(r["ratio"] for r in rs), 3),
+        }
     print(
         json.dumps(
             {
@@ -189,6 +232,7 @@ def main() -> None:
                 "env": {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count()},
                 "results": results,
                 "ratio_ignite_to_raw": ratios,
+                "paired_same_group": paired,
                 "targets": {"collectives": 1.1, "startup_s": 1.3},
             }
         )
