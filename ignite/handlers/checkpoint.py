@@ -1,0 +1,972 @@
+"""Checkpointing: :class:`Checkpoint`, the save handlers :class:`DiskSaver`/:class:`BaseSaveHandler`, and
+:class:`ModelCheckpoint`.
+
+Beyond upstream PyTorch-Ignite:
+
+* **Checkpoints never corrupt.** :class:`DiskSaver` writes to a hidden temporary file in the target directory,
+  flushes and fsyncs it, renames it into place and fsyncs the directory. :class:`Checkpoint` writes the new
+  file *before* it removes the one it evicts, so a process killed at any moment leaves at least the previous
+  checkpoint intact, and no partial file ever carries a checkpoint name. Loading a truncated or corrupted file
+  raises :class:`CorruptCheckpointError` naming the file.
+* **Asynchronous saves** (``Checkpoint(..., async_save=True)``): tensors are copied to CPU (into buffers reused
+  from one save to the next) and the file is written by a background thread with the same atomicity.
+* **Exact resume and preemption**: put an :class:`ignite.handlers.resume.ExactResume` in ``to_save``, and see
+  :class:`ignite.handlers.preemption.PreemptionHandler` for SIGTERM/SIGUSR1 handling and automatic resume.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import copy
+import inspect
+import logging
+import numbers
+import os
+import pickle
+import re
+import stat
+import string
+import sys
+import tempfile
+import threading
+import zipfile
+from abc import ABCMeta, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import torch
+import torch.nn as nn
+
+from ignite.base import Serializable
+from ignite.engine.events import EventEnum, Events
+from ignite.utils import _tree_apply2, _tree_map
+
+if TYPE_CHECKING:
+    from ignite.engine.engine import Engine
+
+__all__ = ["Checkpoint", "DiskSaver", "ModelCheckpoint", "BaseSaveHandler", "CheckpointEvents"]
+
+# torch.distributed.optim is heavy to import: ZeroRedundancyOptimizer is looked up only when that module is loaded.
+HAVE_ZERO = bool(torch.distributed.is_available())
+
+_TMP_SUFFIX = ".ckpt-tmp"
+_logger = logging.getLogger(__name__)
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file that cannot be read back (truncated, empty, or not a checkpoint at all)."""
+
+
+def _rank() -> int:
+    try:
+        from ignite.distributed import get_rank
+    except ImportError:  # distributed layer not importable: plain torch.distributed
+        import torch.distributed as dist
+
+        return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+    return get_rank()
+
+
+def _on_xla() -> bool:
+    """Whether the active computation runs on XLA (not merely whether torch_xla is installed)."""
+    try:
+        import ignite.distributed as idist
+
+        if not getattr(idist, "has_xla_support", False):
+            return False
+        return idist.device().type == "xla"
+    except (ImportError, AttributeError):
+        return False
+
+
+def _fsync_dir(dirname: str | Path) -> None:
+    try:
+        fd = os.open(dirname, os.O_RDONLY)
+    except OSError:  # e.g. a platform that cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _numpy_safe_globals() -> list:
+    """numpy globals needed to rebuild plain numpy arrays (e.g. numpy's RNG state) with ``weights_only=True``."""
+    import numpy as np
+
+    core = getattr(np, "_core", None) or np.core
+    dtypes = getattr(np, "dtypes", None)
+    names = [n for n in dir(dtypes) if n.endswith("DType") and n != "ObjectDType"] if dtypes is not None else []
+    return [core.multiarray._reconstruct, np.ndarray, np.dtype] + [getattr(dtypes, n) for n in names]
+
+
+def _torch_load(path: Path, **kwargs: Any) -> Any:
+    try:
+        return torch.load(path, weights_only=True, **kwargs)
+    except pickle.UnpicklingError as e:
+        if "numpy" not in str(e):
+            raise
+    # numpy arrays of plain dtypes are safe to rebuild; torch's weights_only loader does not allow them by default
+    with torch.serialization.safe_globals(_numpy_safe_globals()):
+        return torch.load(path, weights_only=True, **kwargs)
+
+
+def _load_file(path: str | Path, **kwargs: Any) -> Any:
+    """``torch.load(path, weights_only=True)`` with a clear error naming a truncated or corrupted file."""
+    path = Path(path)
+    try:
+        return _torch_load(path, **kwargs)
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        size = path.stat().st_size if path.exists() else -1
+        if size == 0:
+            reason = "the file is empty"
+        elif not zipfile.is_zipfile(path):
+            reason = "the file is truncated or is not a checkpoint (no zip central directory)"
+        elif isinstance(e, RuntimeError) and "PytorchStreamReader" in str(e):
+            reason = "the file is corrupted"
+        else:
+            raise
+        raise CorruptCheckpointError(
+            f"Cannot load checkpoint '{path}' ({size} bytes): {reason}. Original error: {type(e).__name__}: {e}"
+        ) from e
+
+
+class CheckpointEvents(EventEnum):
+    """Events fired by :class:`Checkpoint` on the engine it is called with."""
+
+    SAVED_CHECKPOINT = "saved_checkpoint"
+
+
+class BaseSaveHandler(metaclass=ABCMeta):
+    """Interface of a save handler: write a checkpoint under a file name, and remove one."""
+
+    @abstractmethod
+    def __call__(self, checkpoint: Mapping, filename: str, metadata: Mapping | None = None) -> None:
+        """Save ``checkpoint`` as ``filename``; ``metadata`` has keys ``basename``, ``score_name``, ``priority``."""
+
+    @abstractmethod
+    def remove(self, filename: str) -> None:
+        """Remove the checkpoint saved as ``filename``."""
+
+
+# ----------------------------------------------------------------------------------------- CPU snapshots
+
+
+class _Snapshotter:
+    """Copies the tensors of a checkpoint to CPU into buffers kept from one save to the next.
+
+    Storages are copied whole and views rebuilt on the copies, so shared storage stays shared (as
+    ``torch.save`` writes it). Buffers are matched by the source storage's pointer, size and device; reusing them
+    avoids allocating (and page-faulting) fresh memory at every save, which dominates a plain ``clone()``.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple, torch.UntypedStorage] = {}
+
+    def __call__(self, obj: Any) -> Any:
+        used: dict[tuple, torch.UntypedStorage] = {}
+        copies: dict[tuple, torch.UntypedStorage] = {}
+        needs_sync = False
+
+        def snap(t: torch.Tensor) -> torch.Tensor:
+            nonlocal needs_sync
+            if (
+                t.layout != torch.strided
+                or t.is_quantized
+                or t.is_nested
+                or type(t) not in (torch.Tensor, nn.Parameter)
+            ):
+                return t.detach().to("cpu", copy=True)
+            src = t.untyped_storage()
+            key = (src.data_ptr(), src.nbytes(), str(src.device))
+            dst = copies.get(key)
+            if dst is None:
+                dst = self._buffers.get(key)
+                if dst is None:
+                    pin = src.device.type == "cuda"
+                    dst = torch.UntypedStorage(src.nbytes(), device="cpu")
+                    if pin:
+                        dst = dst.pin_memory()
+                non_blocking = src.device.type == "cuda"
+                needs_sync |= non_blocking
+                dst.copy_(src, non_blocking=non_blocking)
+                copies[key] = used[key] = dst
+            return torch.empty(0, dtype=t.dtype).set_(dst, t.storage_offset(), t.size(), t.stride())
+
+        def leaf(x: Any, key: Any = None) -> Any:
+            if isinstance(x, torch.Tensor):
+                return snap(x)
+            if x is None or isinstance(x, (numbers.Number, str, bytes, torch.dtype, torch.device)):
+                return x
+            return copy.deepcopy(x)
+
+        out = _tree_map(leaf, obj)
+        if needs_sync:
+            torch.cuda.synchronize()
+        self._buffers = used
+        return out
+
+
+class _SaveJob:
+    """One background save: the thread, its error, and what to undo if it fails."""
+
+    def __init__(self, target: Callable[[], None], filename: str, saved_before: list) -> None:
+        self.filename = filename
+        self.saved_before = saved_before
+        self.error: BaseException | None = None
+        self._target = target
+        self.thread = threading.Thread(target=self._run, name=f"ignite-checkpoint-{filename}", daemon=False)
+
+    def _run(self) -> None:
+        try:
+            self._target()
+        except BaseException as e:  # reported by Checkpoint.wait() / the next save
+            self.error = e
+            _logger.error("Asynchronous save of checkpoint '%s' failed: %r", self.filename, e)
+
+
+def _object_name(to_save: Mapping) -> str:
+    return next(iter(to_save)) if len(to_save) == 1 else "checkpoint"
+
+
+class Checkpoint(Serializable):
+    """Save the state of objects (model, optimizer, trainer, ...) when called as an event handler, keeping the
+    ``n_saved`` best (or latest) files.
+
+    ```python
+    to_save = {"model": model, "optimizer": optimizer, "trainer": trainer}
+    handler = Checkpoint(to_save, "runs/ckpt", n_saved=2)            # a directory: DiskSaver(require_empty=True)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED(every=1000), handler)   # checkpoint_<iteration>.pt
+    ...
+    Checkpoint.load_objects(to_load=to_save, checkpoint=handler.last_checkpoint)
+    ```
+
+    Args:
+        to_save: objects with ``state_dict`` (nested dicts/lists allowed). A single entry is saved as that
+            object's state dict directly (file named after its key), several as a dict (named ``checkpoint``).
+            :class:`~torch.nn.DataParallel`/``DistributedDataParallel`` are saved unwrapped.
+        save_handler: a directory (string or ``Path``, a :class:`DiskSaver` is made), a callable
+            ``(checkpoint, filename[, metadata])`` or a :class:`BaseSaveHandler`.
+        filename_prefix: prefix of the file names.
+        score_function: ``engine -> number``; higher is better; files are ranked by it instead of by step.
+        score_name: name of the score in file names; alone, it selects ``engine.state.metrics[score_name]``.
+        n_saved: how many files to keep (``None``: all).
+        global_step_transform: ``(engine, event_name) -> int`` giving the step written in file names.
+        filename_pattern: a ``str.format`` pattern with ``filename_prefix``, ``ext``, ``name``, ``score_name``,
+            ``score`` and ``global_step``; default from :meth:`setup_filename_pattern`.
+        include_self: also save this handler's own ``state_dict`` under ``"checkpointer"``.
+        greater_or_equal: also replace the worst stored file when the new score equals it.
+        save_on_rank: the rank that writes files (all ranks must call the handler).
+        async_save: write the file in a background thread (keyword only). The handler returns once the
+            tensors are copied to CPU; the next save, :meth:`wait` and interpreter exit wait for the write. An
+            error in the background write is raised by the next call or by :meth:`wait`, and the failed file is
+            forgotten. ``SAVED_CHECKPOINT`` fires when the copy is taken, before the file exists.
+
+    The engine it is called with gets :class:`CheckpointEvents` registered on the first call (and at
+    construction for any :class:`~ignite.engine.engine.Engine` found among the values of ``to_save``), so
+    ``@trainer.on(Checkpoint.SAVED_CHECKPOINT)`` works once either happened.
+
+    With ``include_self`` and a single object in ``to_save``, the ``"checkpointer"`` key lands inside that
+    object's state dict (upstream behaviour); load such a model with ``strict=False``.
+    """
+
+    SAVED_CHECKPOINT = CheckpointEvents.SAVED_CHECKPOINT
+
+    class Item(NamedTuple):
+        priority: int | float
+        filename: str
+
+    _state_dict_all_req_keys = ("_saved",)
+
+    def __init__(
+        self,
+        to_save: Mapping,
+        save_handler: str | Path | Callable | BaseSaveHandler,
+        filename_prefix: str = "",
+        score_function: Callable | None = None,
+        score_name: str | None = None,
+        n_saved: int | None = 1,
+        global_step_transform: Callable | None = None,
+        filename_pattern: str | None = None,
+        include_self: bool = False,
+        greater_or_equal: bool = False,
+        save_on_rank: int = 0,
+        *,
+        async_save: bool = False,
+    ) -> None:
+        if not isinstance(to_save, Mapping):
+            raise TypeError(f"Argument `to_save` should be a dictionary, but given {type(to_save)}")
+        self._check_objects(to_save, "state_dict")
+
+        if include_self:
+            if not isinstance(to_save, cabc.MutableMapping):
+                raise TypeError(
+                    f"If `include_self` is True, then `to_save` must be mutable, but given {type(to_save)}."
+                )
+            if "checkpointer" in to_save:
+                raise ValueError(f"Cannot have key 'checkpointer' if `include_self` is True: {to_save}")
+
+        if not (
+            isinstance(save_handler, (str, Path)) or callable(save_handler) or isinstance(save_handler, BaseSaveHandler)
+        ):
+            raise TypeError(
+                "Argument `save_handler` should be a string or Path object or callable or inherit from BaseSaveHandler"
+            )
+
+        if global_step_transform is not None and not callable(global_step_transform):
+            raise TypeError(f"global_step_transform should be a function, got {type(global_step_transform)} instead.")
+
+        if n_saved is not None and n_saved < 1:  # validated before a DiskSaver creates a directory
+            raise ValueError(f"n_saved must be a positive integer or None, got {n_saved}")
+
+        if isinstance(save_handler, (str, Path)):
+            save_handler = DiskSaver(save_handler, create_dir=True, save_on_rank=save_on_rank)
+
+        if score_name is not None and score_function is None:
+            score_function = self.get_default_score_fn(score_name)
+
+        self.to_save = to_save
+        self.filename_prefix = filename_prefix
+        self.save_handler = save_handler
+        self.score_function = score_function
+        self.score_name = score_name
+        self.n_saved = n_saved
+        self.ext = "pt"
+        self.global_step_transform = global_step_transform
+        self.filename_pattern = filename_pattern
+        self.include_self = include_self
+        self.greater_or_equal = greater_or_equal
+        self.save_on_rank = save_on_rank
+        self.async_save = async_save
+        self._saved: list[Checkpoint.Item] = []
+        self._job: _SaveJob | None = None
+        self._snapshotter: _Snapshotter | None = None
+        self._handler_arity: int | None = None
+
+        from ignite.engine.engine import Engine
+
+        for obj in to_save.values():
+            if isinstance(obj, Engine):
+                self._register_events(obj)
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _register_events(engine: Engine) -> None:
+        if not engine.has_registered_events(CheckpointEvents.SAVED_CHECKPOINT):
+            engine.register_events(*CheckpointEvents)
+
+    @property
+    def last_checkpoint(self) -> str | Path | None:
+        """File name of the best (or latest) stored checkpoint; a ``Path`` inside the directory of a DiskSaver."""
+        if len(self._saved) < 1:
+            return None
+        if not isinstance(self.save_handler, DiskSaver):
+            return self._saved[-1].filename
+        return self.save_handler.dirname / self._saved[-1].filename
+
+    def _check_lt_n_saved(self, or_equal: bool = False) -> bool:
+        if self.n_saved is None:
+            return True
+        return len(self._saved) < self.n_saved + int(or_equal)
+
+    def _compare_fn(self, new: int | float) -> bool:
+        if self.greater_or_equal:
+            return new >= self._saved[0].priority
+        return new > self._saved[0].priority
+
+    def reset(self) -> None:
+        """Forget the stored files (they are not deleted); attach to ``Events.STARTED`` for repeated runs."""
+        self.wait()
+        self._saved = []
+
+    def _call_save_handler(self, checkpoint: Mapping, filename: str, metadata: Mapping) -> None:
+        handler = self.save_handler
+        if self._handler_arity is None:
+            self._handler_arity = 3
+            if not isinstance(handler, BaseSaveHandler):
+                try:
+                    inspect.signature(handler).bind(checkpoint, filename, metadata)
+                except TypeError:
+                    self._handler_arity = 2
+                except ValueError:  # no signature available (some builtins): fall back to trying
+                    self._handler_arity = 0
+        if self._handler_arity == 3:
+            handler(checkpoint, filename, metadata)
+        elif self._handler_arity == 2:
+            handler(checkpoint, filename)  # type: ignore[call-arg]
+        else:
+            try:
+                handler(checkpoint, filename, metadata)
+            except TypeError:
+                handler(checkpoint, filename)  # type: ignore[call-arg]
+
+    def _remove(self, filename: str) -> None:
+        if isinstance(self.save_handler, BaseSaveHandler):
+            self.save_handler.remove(filename)
+
+    def _writes_here(self) -> bool:
+        """False on a rank where a DiskSaver does not write (no snapshot needed there)."""
+        handler = self.save_handler
+        if isinstance(handler, DiskSaver) and not _on_xla():
+            return _rank() == handler.save_on_rank
+        return True
+
+    # ------------------------------------------------------------------------------------------ saving
+
+    def __call__(self, engine: Engine, *args: Any, **kwargs: Any) -> None:
+        self._register_events(engine)
+        self._join()
+
+        global_step = None
+        if self.global_step_transform is not None:
+            global_step = self.global_step_transform(engine, engine.last_event_name)
+
+        if self.score_function is not None:
+            priority = self.score_function(engine)
+            if not isinstance(priority, numbers.Number):
+                raise ValueError("Output of score_function should be a number")
+        else:
+            if global_step is None:
+                global_step = engine.state.get_event_attrib_value(Events.ITERATION_COMPLETED)
+            priority = global_step
+
+        if not (self._check_lt_n_saved() or self._compare_fn(priority)):
+            return
+
+        priority_str = f"{priority}" if isinstance(priority, numbers.Integral) else f"{priority:.4f}"
+        name = _object_name(self.to_save)
+        filename_pattern = self._filename_pattern(global_step)
+        filename = filename_pattern.format(
+            filename_prefix=self.filename_prefix,
+            ext=self.ext,
+            name=name,
+            score_name=self.score_name,
+            score=priority_str if self.score_function is not None else None,
+            global_step=global_step,
+        )
+        metadata = {
+            "basename": f"{self.filename_prefix}_{name}" if len(self.filename_prefix) > 0 else name,
+            "score_name": self.score_name,
+            "priority": priority,
+        }
+
+        # Book-keeping first (so that state_dict() - include_self, ExactResume - describes the new set), but files
+        # are removed only after the new one is written: a crash never leaves fewer checkpoints than before.
+        saved_before = list(self._saved)
+        evicted: list[str] = []
+        same = [item for item in self._saved if item.filename == filename]
+        if same:
+            for item in same:
+                self._saved.remove(item)
+            if not isinstance(self.save_handler, DiskSaver):
+                self._remove(filename)  # upstream calls remove before re-saving a file of the same name
+        elif not self._check_lt_n_saved():
+            evicted.append(self._saved.pop(0).filename)
+        self._saved.append(Checkpoint.Item(priority, filename))
+        self._saved.sort(key=lambda it: it[0])
+
+        try:
+            checkpoint = self._setup_checkpoint()
+            if len(checkpoint) == 1:
+                checkpoint = checkpoint[name]
+            if self.include_self:
+                # with a single object this key lands inside its state dict (upstream behaviour, tested)
+                checkpoint["checkpointer"] = self.state_dict()
+        except BaseException:
+            self._saved = saved_before
+            raise
+
+        if self.async_save:
+            self._save_async(checkpoint, filename, metadata, evicted, saved_before)
+        else:
+            try:
+                self._call_save_handler(checkpoint, filename, metadata)
+            except BaseException:
+                self._saved = saved_before
+                raise
+            for old in evicted:
+                self._remove(old)
+
+        engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
+
+    def _filename_pattern(self, global_step: Any) -> str:
+        if self.filename_pattern is not None:
+            return self.filename_pattern
+        return self.setup_filename_pattern(
+            with_prefix=len(self.filename_prefix) > 0,
+            with_score=self.score_function is not None,
+            with_score_name=self.score_name is not None,
+            with_global_step=global_step is not None,
+        )
+
+    def _save_async(
+        self, checkpoint: Mapping, filename: str, metadata: Mapping, evicted: list[str], saved_before: list
+    ) -> None:
+        if not self._writes_here():
+            # nothing is written on this rank; other ranks' handlers do the work
+            self._call_save_handler(checkpoint, filename, metadata)
+            for old in evicted:
+                self._remove(old)
+            return
+        if self._snapshotter is None:
+            self._snapshotter = _Snapshotter()
+        snapshot = self._snapshotter(checkpoint)
+
+        def write() -> None:
+            self._call_save_handler(snapshot, filename, metadata)
+            for old in evicted:
+                self._remove(old)
+
+        self._job = _SaveJob(write, filename, saved_before)
+        self._job.thread.start()
+
+    def _join(self) -> None:
+        job = self._job
+        if job is None:
+            return
+        job.thread.join()
+        self._job = None
+        if job.error is not None:
+            # the failed file was never written and nothing was evicted for it: back to the set before that call
+            self._saved = job.saved_before
+            raise RuntimeError(f"Asynchronous save of checkpoint '{job.filename}' failed: {job.error!r}") from job.error
+
+    def wait(self) -> None:
+        """Block until a background save (``async_save=True``) is written; re-raise its error if it failed."""
+        self._join()
+
+    def _setup_checkpoint(self) -> dict[str, Any]:
+        """The state dicts of ``to_save`` (same nesting), DP/DDP unwrapped, ZeRO optimizers consolidated."""
+        zero_cls = None
+        if "torch.distributed.optim" in sys.modules:
+            zero_cls = getattr(sys.modules["torch.distributed.optim"], "ZeroRedundancyOptimizer", None)
+
+        def func(obj: Any, **kwargs: Any) -> Any:
+            if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+                obj = obj.module
+            elif zero_cls is not None and isinstance(obj, zero_cls):
+                obj.consolidate_state_dict(to=self.save_on_rank)
+                if _rank() != self.save_on_rank:
+                    return {}
+            return obj.state_dict()
+
+        return _tree_map(func, self.to_save)
+
+    # ------------------------------------------------------------------------------------------ patterns, scores
+
+    @staticmethod
+    def setup_filename_pattern(
+        with_prefix: bool = True, with_score: bool = True, with_score_name: bool = True, with_global_step: bool = True
+    ) -> str:
+        """The default file-name pattern for the given parts, e.g. ``"{filename_prefix}_{name}_{global_step}_"
+        "{score_name}={score}.{ext}"`` with everything."""
+        filename_pattern = "{name}"
+        if not (with_global_step or with_score):
+            raise ValueError("At least one of with_score and with_global_step should be True.")
+        if with_global_step:
+            filename_pattern += "_{global_step}"
+        if with_score_name and with_score:
+            filename_pattern += "_{score_name}={score}"
+        elif with_score:
+            filename_pattern += "_{score}"
+        elif with_score_name:
+            raise ValueError("If with_score_name is True, with_score should be also True")
+        if with_prefix:
+            filename_pattern = "{filename_prefix}_" + filename_pattern
+        filename_pattern += ".{ext}"
+        return filename_pattern
+
+    @staticmethod
+    def get_default_score_fn(metric_name: str, score_sign: float = 1.0) -> Callable:
+        """``engine -> score_sign * engine.state.metrics[metric_name]`` (``score_sign=-1`` for a loss)."""
+        if score_sign not in (1.0, -1.0):
+            raise ValueError("Argument score_sign should be 1 or -1")
+
+        def wrapper(engine: Engine) -> float:
+            return score_sign * engine.state.metrics[metric_name]
+
+        return wrapper
+
+    # ------------------------------------------------------------------------------------------ loading
+
+    @staticmethod
+    def _check_objects(objs: Mapping, attr: str) -> None:
+        def func(obj: Any, **kwargs: Any) -> None:
+            if not hasattr(obj, attr):
+                raise TypeError(f"Object {type(obj)} should have `{attr}` method")
+
+        _tree_map(func, objs)
+
+    @staticmethod
+    def load_objects(to_load: Mapping, checkpoint: str | Mapping | Path, **kwargs: Any) -> None:
+        """Load each object of ``to_load`` from ``checkpoint`` (a file path or an already loaded dict).
+
+        ```python
+        Checkpoint.load_objects(to_load={"model": model, "optimizer": optimizer}, checkpoint="ckpt/checkpoint_100.pt")
+        ```
+
+        Keyword arguments go to ``nn.Module.load_state_dict`` (``strict=False`` for partial loading). With one
+        object in ``to_load`` whose key is absent from the checkpoint, the whole checkpoint is that object's state
+        dict. A file that is empty, truncated or corrupted raises :class:`CorruptCheckpointError` naming it.
+        """
+        if not isinstance(checkpoint, (Mapping, str, Path)):
+            raise TypeError(f"Argument checkpoint should be a string or a dictionary, but given {type(checkpoint)}")
+
+        Checkpoint._check_objects(to_load, "load_state_dict")
+
+        if isinstance(checkpoint, (str, Path)):
+            checkpoint = _load_file(checkpoint)
+
+        def _load_object(obj: Any, chkpt_obj: Any) -> None:
+            if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+                obj = obj.module
+            if isinstance(obj, nn.Module):
+                obj.load_state_dict(chkpt_obj, **kwargs)
+            else:
+                obj.load_state_dict(chkpt_obj)
+
+        if len(to_load) == 1:
+            key, obj = next(iter(to_load.items()))
+            if key not in checkpoint:
+                _load_object(obj, checkpoint)
+                return
+
+        _tree_apply2(_load_object, dict(to_load), checkpoint)
+
+    def reload_objects(self, to_load: Mapping, load_kwargs: dict | None = None, **filename_components: Any) -> None:
+        """Load ``to_load`` from a file of this handler's directory, named by ``filename_components``.
+
+        The components are ``global_step`` (whether and which step the default pattern contains), ``name``
+        (default: the single key of ``to_save`` or ``"checkpoint"``) and ``score`` (default ``None``); upstream's
+        documentation calls the first one ``global_state``, the key actually read is ``global_step``.
+        """
+        if not isinstance(self.save_handler, DiskSaver):
+            raise AttributeError(
+                f"Checkpoint's `save_handler` should be of type `DiskSaver`, given {type(self.save_handler)}"
+            )
+
+        global_step = filename_components.get("global_step", None)
+        filename_pattern = self._filename_pattern(global_step)
+        checkpoint_fp = filename_pattern.format(
+            filename_prefix=self.filename_prefix,
+            ext=self.ext,
+            name=filename_components.get("name", _object_name(self.to_save)),
+            score_name=self.score_name,
+            score=filename_components.get("score", None),
+            global_step=global_step,
+        )
+        path = self.save_handler.dirname / checkpoint_fp
+        self.load_objects(to_load=to_load, checkpoint=path, **(load_kwargs or {}))
+
+    def state_dict(self) -> OrderedDict:
+        """``{"_saved": [(priority, filename), ...]}``, lowest priority first."""
+        return OrderedDict([("_saved", [(p, f) for p, f in self._saved])])
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restore the list of stored files, so that ``n_saved`` pruning continues across a restart."""
+        super().load_state_dict(state_dict)
+        self._join()
+        self._saved = [Checkpoint.Item(p, f) for p, f in state_dict["_saved"]]
+
+    # ------------------------------------------------------------------------------------------ discovery
+
+    def _filename_regex(self) -> re.Pattern:
+        """A regex matching the names this handler gives its files (score and step parts left free)."""
+        name = _object_name(self.to_save)
+        if self.filename_pattern is None:
+            basename = f"{self.filename_prefix}_{name}" if self.filename_prefix else name
+            return re.compile(re.escape(basename) + r"(_.*)?" + re.escape("." + self.ext) + r"\Z")
+        known = {"filename_prefix": self.filename_prefix, "ext": self.ext, "name": name}
+        if self.score_name is not None:
+            known["score_name"] = self.score_name
+        parts = []
+        for literal, field, _, _ in string.Formatter().parse(self.filename_pattern):
+            parts.append(re.escape(literal))
+            if field is not None:
+                parts.append(re.escape(str(known[field])) if field in known else ".*?")
+        return re.compile("".join(parts) + r"\Z")
+
+    def _find_checkpoints(self) -> list[Path]:
+        """This handler's checkpoint files in its DiskSaver directory, newest first (temporary files excluded)."""
+        if not isinstance(self.save_handler, DiskSaver):
+            raise AttributeError(
+                f"Checkpoint's `save_handler` should be of type `DiskSaver`, given {type(self.save_handler)}"
+            )
+        dirname = self.save_handler.dirname
+        if not dirname.is_dir():
+            return []
+        regex = self._filename_regex()
+        found = []
+        for entry in os.scandir(dirname):
+            if entry.name.startswith(".") or not entry.is_file() or not regex.match(entry.name):
+                continue
+            found.append((entry.stat().st_mtime_ns, entry.name))
+        found.sort(reverse=True)
+        return [dirname / name for _, name in found]
+
+
+_sync_file_range: Any = None  # libc's sync_file_range on Linux (False once found missing)
+
+
+def _start_writeback(fd: int, offset: int, nbytes: int) -> None:
+    """Ask the kernel to start writing ``nbytes`` at ``offset`` to disk now, without waiting (Linux)."""
+    global _sync_file_range
+    if _sync_file_range is None:
+        _sync_file_range = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                func = ctypes.CDLL(None, use_errno=True).sync_file_range
+                func.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+                _sync_file_range = func
+            except (OSError, AttributeError):
+                pass
+    if _sync_file_range:
+        _sync_file_range(fd, offset, nbytes, 2)  # SYNC_FILE_RANGE_WRITE
+
+
+class _SyncingWriter:
+    """The file object ``torch.save`` writes a checkpoint through.
+
+    Large writes go straight to the file descriptor (releasing the GIL, which matters for background saves), small
+    ones are buffered, and every few MB the kernel is asked to start writing the data to disk, so that the final
+    ``fsync`` only waits for the tail instead of the whole file.
+    """
+
+    _CHUNK = 8 << 20
+    _SMALL = 1 << 16
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buffer = bytearray()
+        self._written = 0
+        self._synced = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        n = view.nbytes
+        if n < self._SMALL:
+            self._buffer += view
+            if len(self._buffer) >= self._CHUNK:
+                self.flush()
+            return n
+        self.flush()
+        self._write(view)
+        return n
+
+    def _write(self, view: memoryview) -> None:
+        offset, n = 0, view.nbytes
+        while offset < n:
+            k = os.write(self.fd, view[offset : offset + self._CHUNK])
+            offset += k
+            self._written += k
+            if self._written - self._synced >= self._CHUNK:
+                _start_writeback(self.fd, self._synced, self._written - self._synced)
+                self._synced = self._written
+
+    def flush(self) -> None:
+        if self._buffer:
+            data, self._buffer = self._buffer, bytearray()
+            self._write(memoryview(data))
+
+
+class DiskSaver(BaseSaveHandler):
+    """Write checkpoints with ``torch.save`` into a directory, atomically by default.
+
+    Args:
+        dirname: the directory.
+        atomic: write to a hidden temporary file of the same directory, flush and fsync it, rename it to the final
+            name and fsync the directory; a crash at any moment leaves either the complete new file or nothing
+            under that name (never a partial file). Temporary files left by a killed process are named
+            ``.<filename>.<pid>.<random>.ckpt-tmp`` and removed when a later DiskSaver is created on the directory.
+            With ``atomic=False`` the file is written in place.
+        create_dir: create the directory if missing.
+        require_empty: refuse a directory that already holds ``*.pt`` files.
+        save_on_rank: the rank that writes (every process must construct the saver).
+        kwargs: passed to ``torch.save`` (or ``xm.save`` on XLA).
+    """
+
+    def __init__(
+        self,
+        dirname: str | Path,
+        atomic: bool = True,
+        create_dir: bool = True,
+        require_empty: bool = True,
+        save_on_rank: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        self.dirname = Path(dirname).expanduser()
+        self._atomic = atomic
+        self.save_on_rank = save_on_rank
+        self.kwargs = kwargs
+
+        if _rank() == self.save_on_rank:
+            self._check_and_setup(self.dirname, create_dir, require_empty)
+            self._remove_stale_temporaries()
+
+    @staticmethod
+    def _check_and_setup(dirname: Path, create_dir: bool, require_empty: bool) -> None:
+        if create_dir and not dirname.exists():
+            dirname.mkdir(parents=True)
+        if not dirname.exists():
+            raise ValueError(f"Directory path '{dirname}' is not found")
+        if require_empty:
+            matched = [fname for fname in os.listdir(dirname) if fname.endswith(".pt")]
+            if len(matched) > 0:
+                raise ValueError(
+                    f"Files {matched} with extension '.pt' are already present "
+                    f"in the directory {dirname}. If you want to use this "
+                    "directory anyway, pass `require_empty=False`."
+                )
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files of processes that no longer run (a save interrupted by a kill)."""
+        regex = re.compile(r"\..*\.(\d+)\.[^.]+" + re.escape(_TMP_SUFFIX) + r"\Z")
+        for name in os.listdir(self.dirname):
+            m = regex.match(name)
+            if m is None:
+                continue
+            pid = int(m.group(1))
+            if pid != os.getpid() and not _pid_alive(pid):
+                try:
+                    os.remove(self.dirname / name)
+                except OSError:
+                    pass
+
+    def __call__(self, checkpoint: Mapping, filename: str, metadata: Mapping | None = None) -> None:
+        path = self.dirname / filename
+        if _on_xla():
+            import torch_xla.core.xla_model as xm
+
+            # all tpu procs should enter here as xm.save performs a sync across devices
+            self._save_func(checkpoint, path, xm.save, rank=_rank())
+        elif _rank() == self.save_on_rank:
+            self._save_func(checkpoint, path, torch.save)
+
+    def _save_func(self, checkpoint: Mapping, path: Path, func: Callable, rank: int = 0) -> None:
+        if not self._atomic:
+            func(checkpoint, path, **self.kwargs)
+            return
+        if rank != 0:  # XLA: only the master process writes the file, all take part in xm.save
+            func(checkpoint, None, **self.kwargs)
+            return
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=_TMP_SUFFIX, dir=path.parent)
+        try:
+            if func is torch.save:
+                try:
+                    writer = _SyncingWriter(fd)
+                    func(checkpoint, writer, **self.kwargs)
+                    writer.flush()
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            else:
+                with os.fdopen(fd, "wb") as tmp:
+                    func(checkpoint, tmp, **self.kwargs)
+                    tmp.flush()
+                    os.fsync(tmp.fileno())
+            os.replace(tmp_name, path)
+        except BaseException:
+            try:
+                os.remove(tmp_name)
+            except OSError:
+                pass
+            raise
+        os.chmod(path, os.stat(path).st_mode | stat.S_IRGRP | stat.S_IROTH)
+        _fsync_dir(path.parent)
+
+    def remove(self, filename: str) -> None:
+        """Delete ``filename`` from the directory (on the saving rank only)."""
+        if _rank() == self.save_on_rank:
+            path = self.dirname / filename
+            path.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ModelCheckpoint(Checkpoint):
+    """:class:`Checkpoint` writing to a directory with a :class:`DiskSaver`, given the objects at call time.
+
+    ```python
+    handler = ModelCheckpoint("/tmp/models", "best", n_saved=2, score_function=score_fn, score_name="acc")
+    evaluator.add_event_handler(Events.COMPLETED, handler, {"model": model})    # best_model_acc=0.9123.pt
+    ```
+
+    ``require_empty`` rejects a directory holding any ``*.pt`` file (whatever its prefix). ``kwargs`` go to
+    ``torch.save``. ``async_save`` as in :class:`Checkpoint`.
+    """
+
+    def __init__(
+        self,
+        dirname: str | Path,
+        filename_prefix: str = "",
+        score_function: Callable | None = None,
+        score_name: str | None = None,
+        n_saved: int | None = 1,
+        atomic: bool = True,
+        require_empty: bool = True,
+        create_dir: bool = True,
+        global_step_transform: Callable | None = None,
+        filename_pattern: str | None = None,
+        include_self: bool = False,
+        greater_or_equal: bool = False,
+        save_on_rank: int = 0,
+        *,
+        async_save: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if n_saved is not None and n_saved < 1:
+            raise ValueError(f"n_saved must be a positive integer or None, got {n_saved}")
+        disk_saver = DiskSaver(
+            dirname,
+            atomic=atomic,
+            create_dir=create_dir,
+            require_empty=require_empty,
+            save_on_rank=save_on_rank,
+            **kwargs,
+        )
+        super().__init__(
+            to_save={},
+            save_handler=disk_saver,
+            filename_prefix=filename_prefix,
+            score_function=score_function,
+            score_name=score_name,
+            n_saved=n_saved,
+            global_step_transform=global_step_transform,
+            filename_pattern=filename_pattern,
+            include_self=include_self,
+            greater_or_equal=greater_or_equal,
+            save_on_rank=save_on_rank,
+            async_save=async_save,
+        )
+
+    @property
+    def last_checkpoint(self) -> Path | None:  # type: ignore[override]
+        if len(self._saved) < 1:
+            return None
+        if not isinstance(self.save_handler, DiskSaver):
+            raise RuntimeError(f"Internal error, save_handler should be DiskSaver, but has {type(self.save_handler)}.")
+        return self.save_handler.dirname / self._saved[-1].filename
+
+    def __call__(self, engine: Engine, to_save: Mapping) -> None:  # type: ignore[override]
+        if len(to_save) == 0:
+            raise RuntimeError("No objects to checkpoint found.")
+        self._check_objects(to_save, "state_dict")
+        self.to_save = to_save
+        super().__call__(engine)
