@@ -167,10 +167,12 @@ class EpochMetric(Metric):
 def _broadcast_from_rank0(value: Any) -> Any:
     """Rank 0's ``value`` on every rank: tensors and numbers by broadcast, other objects by object gather."""
     idist = _idist()
-    kind = idist.broadcast(type(value).__name__ if _rank() == 0 else None, src=0, safe_mode=True)
-    if kind in ("Tensor", "float", "int"):
-        return idist.broadcast(value if _rank() == 0 else None, src=0, safe_mode=True)
-    return idist.all_gather(value)[0]
+    is_src = _rank() == 0
+    kind = idist.broadcast(type(value).__name__ if is_src else None, src=0, safe_mode=True)
+    if kind in ("Tensor", "float", "int", "str"):
+        return idist.broadcast(value if is_src else None, src=0, safe_mode=True)
+    # every rank must take the object path of all_gather: the others send None, not their placeholder number
+    return idist.all_gather(value if is_src else None)[0]
 
 
 def _all_gather_uneven(t: torch.Tensor) -> torch.Tensor:

@@ -30,6 +30,7 @@ from ignite.metrics import (
     RunningAverage,
     VariableAccumulation,
 )
+from ignite.metrics.metric import Metric, sync_all_reduce
 
 N_SAMPLES = 29
 CLASSES = 4
@@ -118,6 +119,61 @@ def shard(batches: list, rank: int) -> list:
     return batches[:4] if rank == 0 else batches[4:]
 
 
+class Reduced(Metric):
+    """Attributes of several kinds reduced with every op: packed collectives must unpack them right."""
+
+    _state_dict_all_req_keys = ()
+
+    def reset(self) -> None:
+        rank = idist.get_rank()
+        self.n_sum = rank + 1  # int
+        self.f_max = 0.5 + rank  # float
+        self.t_min = torch.tensor([3.0, -1.0]) * (rank + 1)  # float32 vector
+        self.t_prod = torch.tensor([[2, 3]], dtype=torch.int64) + rank  # int64 matrix
+        self.d_sum = torch.tensor(0.25, dtype=torch.float64) * (rank + 1)  # float64 0-d
+        self.flag = True
+
+    def update(self, output: Any) -> None:
+        pass
+
+    @sync_all_reduce("n_sum", "f_max:MAX", "t_min:MIN", "t_prod:PRODUCT", "d_sum:SUM", "flag:MIN")
+    def compute(self) -> dict:
+        return {
+            "n_sum": self.n_sum,
+            "f_max": self.f_max,
+            "t_min": self.t_min.tolist(),
+            "t_prod": self.t_prod.tolist(),
+            "d_sum": self.d_sum.item(),
+            "types": [type(self.n_sum).__name__, type(self.f_max).__name__, str(self.t_prod.dtype)],
+            "flag": self.flag,
+        }
+
+
+def sync_errors() -> list[str]:
+    class Bad(Reduced):
+        @sync_all_reduce("n_sum:AVG")
+        def bad_op(self) -> None:
+            pass
+
+        @sync_all_reduce("missing")
+        def missing(self) -> None:
+            pass
+
+        @sync_all_reduce("names")
+        def wrong_type(self) -> None:
+            pass
+
+    m = Bad()
+    m.names = ["a"]
+    errors = []
+    for method in (m.bad_op, m.missing, m.wrong_type):
+        try:
+            method()
+        except (ValueError, TypeError) as e:
+            errors.append(f"{type(e).__name__}: {e}")
+    return errors
+
+
 def run(local_rank: int, out_dir: str) -> None:
     rank, world_size = idist.get_rank(), idist.get_world_size()
     assert world_size == 2
@@ -140,6 +196,20 @@ def run(local_rank: int, out_dir: str) -> None:
     for x in [1.0, 3.0] if rank == 0 else [5.0, 7.0]:
         ra.update(torch.tensor(x))
     result["running_average"] = float(ra.compute())
+
+    reduced = Reduced()
+    result["reduced"] = reduced.compute()
+    result["reduced_again"] = reduced.compute()  # local values were restored: no double reduction
+    result["sync_errors"] = sync_errors()
+
+    # EpochMetric results that are tensors or other objects reach every rank
+    tensor_fn = EpochMetric(lambda p, t: p.sort().values, check_compute_fn=False)
+    tuple_fn = EpochMetric(lambda p, t: (p.sum().item(), t.tolist()), check_compute_fn=False)
+    for b in shard(batches, rank):
+        tensor_fn.update((b["score"], b["positive"]))
+        tuple_fn.update((b["score"], b["positive"]))
+    result["epoch_tensor"] = tensor_fn.compute().tolist()
+    result["epoch_tuple"] = [tuple_fn.compute()[0], len(tuple_fn.compute()[1])]
 
     # frequency: total items over the mean elapsed time of the ranks
     freq = Frequency()

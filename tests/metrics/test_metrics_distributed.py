@@ -90,3 +90,35 @@ def test_running_average_of_output_averages_ranks(results):
 def test_frequency_uses_total_items_and_mean_elapsed(results):
     for r in results:
         assert r["frequency"] == pytest.approx(r["frequency_expected"], rel=1e-9)
+
+
+def test_sync_all_reduce_ops_and_packing(results):
+    expected = {
+        "n_sum": 3,
+        "f_max": 1.5,
+        "t_min": [3.0, -2.0],
+        "t_prod": [[6, 12]],
+        "d_sum": 0.75,
+        "types": ["int", "float", "torch.int64"],
+        "flag": True,
+    }
+    for r in results:
+        assert r["reduced"] == expected and r["reduced_again"] == expected
+
+
+def test_sync_all_reduce_errors(results):
+    errors = results[0]["sync_errors"]
+    assert errors[0].startswith(
+        "ValueError: Reduction operation is not valid (expected : ['MIN', 'MAX', 'SUM', 'PRODUCT'], got: AVG"
+    )
+    assert errors[1].startswith("ValueError: Metric <class") and errors[1].endswith("has no attribute named `missing`.")
+    assert errors[2].startswith(
+        "TypeError: Attribute provided to sync_all_reduce should be a number or tensor but `names`"
+    )
+
+
+def test_epoch_metric_results_of_any_type_reach_every_rank(results):
+    scores = sorted(float(x) for b in metrics_dist_workers.make_batches() for x in b["score"])
+    for r in results:
+        assert r["epoch_tensor"] == pytest.approx(scores)
+        assert r["epoch_tuple"] == [pytest.approx(sum(scores)), len(scores)]
