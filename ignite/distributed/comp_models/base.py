@@ -257,6 +257,8 @@ class ComputationModel(metaclass=ABCMeta):
         self, tensor: torch.Tensor | float | str, fn: Callable, *args: Any, **kwargs: Any
     ) -> torch.Tensor | float | list[float] | list[str]:
         device = self.device()
+        if isinstance(tensor, torch.Tensor):
+            return self._apply_op(tensor, device, fn, *args, **kwargs)
         if isinstance(tensor, numbers.Number):
             dtype = self._collective_op_dtype
             if dtype is None and isinstance(tensor, float):

@@ -134,6 +134,9 @@ if has_native_dist_support:
     MPI = dist.Backend.MPI
 
     _INIT_PG_KWARGS = ("store", "group_name", "pg_options", "device_id")
+    _CPU = torch.device("cpu")
+    # a build without CUDA never gets it; with CUDA, availability is asked on each call as before
+    _HAS_CUDA = torch.backends.cuda.is_built()
     _GLOO_WIDEN = tuple(getattr(torch, n) for n in ("int16", "uint16", "uint32", "uint64") if hasattr(torch, n))
 
     # one collective into a preallocated output (torch >= 2.10 renamed all_gather_into_tensor)
@@ -212,6 +215,8 @@ if has_native_dist_support:
             self._master_port: int | None = None
             self._master_addr: str | None = None
             self._init_method: str | None = None
+            self._rank: int | None = None
+            self._world_size: int | None = None
             # known by the launcher that created the processes: saves a collective at set-up
             self._nproc_per_node = kwargs.pop("_nproc_per_node", None)
             if backend is not None:
@@ -394,10 +399,15 @@ if has_native_dist_support:
             return cast(int, self._local_rank)
 
         def get_rank(self) -> int:
-            return dist.get_rank()
+            # rank and size of the default group are fixed for its lifetime: ask torch once
+            if self._rank is None:
+                self._rank = dist.get_rank()
+            return self._rank
 
         def get_world_size(self) -> int:
-            return dist.get_world_size()
+            if self._world_size is None:
+                self._world_size = dist.get_world_size()
+            return self._world_size
 
         def get_nproc_per_node(self) -> int:
             return cast(int, self._nproc_per_node)
@@ -409,6 +419,8 @@ if has_native_dist_support:
             return cast(int, self._node)
 
         def device(self) -> torch.device:
+            if not _HAS_CUDA:
+                return _CPU
             if torch.cuda.is_available():
                 index = torch.cuda.current_device()
                 if index < self.get_local_rank():
@@ -425,6 +437,7 @@ if has_native_dist_support:
 
         def finalize(self) -> None:
             dist.destroy_process_group()
+            self._rank = self._world_size = None
             self._group_cache.clear()
             self._restore_env()
 
