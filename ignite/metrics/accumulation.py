@@ -108,6 +108,24 @@ class Average(VariableAccumulation):
     ) -> None:
         super().__init__(op=_sum_op, output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
 
+    @reinit__is_reduced
+    def reset(self) -> None:
+        super().reset()
+        self._scalar_sum = 0.0  # Python numbers are summed here (float64) and folded in when the state is read
+
+    @reinit__is_reduced
+    def update(self, output: numbers.Number | torch.Tensor) -> None:
+        if type(output) is float or type(output) is int:
+            self._scalar_sum += output
+            self.num_examples += 1
+            return
+        super().update(output)
+
+    def _fold_pending(self) -> None:
+        if self._scalar_sum:
+            self.accumulator = self.accumulator + self._scalar_sum
+            self._scalar_sum = 0.0
+
     @sync_all_reduce("accumulator", "num_examples")
     def compute(self) -> torch.Tensor:  # type: ignore[override]
         if self.num_examples < 1:

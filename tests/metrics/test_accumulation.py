@@ -92,3 +92,19 @@ def test_average_result_on_metric_device():
     m = Average(device="cpu")
     m.update(np.float64(2.0))
     assert m.compute().device == torch.device("cpu")
+
+
+def test_average_of_python_numbers_mixed_with_tensors():
+    values = [1.5, 2, torch.tensor(4.0), 0.25, torch.tensor([[1.0], [3.0]])]
+    m = Average()
+    for v in values:
+        m.update(v)
+    assert m.num_examples == 6
+    assert_close(m.compute(), (1.5 + 2 + 4.0 + 0.25 + 1.0 + 3.0) / 6)
+    state = m.state_dict()  # pending Python sums are part of the saved state
+    m.update(10.0)
+    fresh = Average()
+    fresh.load_state_dict(state)
+    fresh.update(10.0)
+    assert_close(fresh.compute(), m.compute())
+    assert_close(m.compute(), (1.5 + 2 + 4.0 + 0.25 + 1.0 + 3.0 + 10.0) / 7)
