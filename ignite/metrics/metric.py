@@ -10,8 +10,14 @@ Accumulation rules shared by the metrics of this package:
   accumulator there. Accumulators created on the CPU (the default device) follow the data onto an
   accelerator on the first update, so a CUDA evaluator pays no device-to-host copy per batch;
   ``compute()`` reads the value back once. A metric created on an accelerator keeps its accumulators there.
+* a metric may defer part of its accumulation (the sum metrics keep per-batch sums in a list and add them
+  to the float64 accumulator in one reduction): :meth:`Metric._fold_pending` brings the state attributes up
+  to date and runs before the state is read as a whole (``sync_all_reduce``, ``state_dict``,
+  ``load_state_dict``).
 * distributed reduction happens once, in ``compute()`` (:func:`sync_all_reduce`), and leaves the local
   state untouched so that ``compute()`` can be called again.
+* ``state_dict()`` copies tensors and ``load_state_dict()`` copies what it loads, since accumulators are
+  updated in place.
 """
 
 from __future__ import annotations
