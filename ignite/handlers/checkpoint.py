@@ -884,10 +884,14 @@ class DiskSaver(BaseSaveHandler):
         _fsync_dir(path.parent)
 
     def remove(self, filename: str) -> None:
-        """Delete ``filename`` from the directory (on the saving rank only)."""
+        """Delete ``filename`` from the directory (on the saving rank only).
+
+        A file that is already gone is not an error: after a resume from an older checkpoint, the handler's
+        saved list can name files that the crashed run had already replaced.
+        """
         if _rank() == self.save_on_rank:
             path = self.dirname / filename
-            path.unlink()
+            path.unlink(missing_ok=True)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -224,8 +224,12 @@ def _handler_objects(engine: Engine) -> tuple[OrderedDict, list]:
     registry = engine._event_handlers
     for event in sorted(registry, key=lambda e: str(getattr(e, "_name_", e))):
         event_name = str(getattr(event, "_name_", event))
-        for index, (func, _, _) in enumerate(list(registry[event])):
+        index = -1
+        for func, _, _ in list(registry[event]):
             obj = _owner(func)
+            if isinstance(obj, ExactResume) or getattr(func, "_exact_resume_hook", False):
+                continue  # ExactResume's own hooks (some inserted at restore time) do not shift the positions
+            index += 1
             if id(obj) in seen or _skip_object(obj):
                 continue
             seen.add(id(obj))
@@ -429,6 +433,7 @@ class ExactResume(Serializable):
             # make the engine skip the handler after it. Only the first call restores.
             self._restore(engine)
 
+        restore_once._exact_resume_hook = True  # type: ignore[attr-defined]
         for event in events:
             entry = (restore_once, (), {})
             engine._event_handlers[event].insert(0, entry)
