@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 
@@ -32,34 +33,34 @@ def _update_factory(model, optimizer, as_dict):
     return update
 
 
-def test_concepts_output_transform_tuple_and_dict(capsys):
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_concepts_output_transform_tuple_and_dict(capsys, as_dict):
     data = _classification_data()
-    for as_dict in (False, True):
-        torch.manual_seed(0)
-        model = torch.nn.Linear(4, 3)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        trainer = Engine(_update_factory(model, optimizer, as_dict))
-        preds = []
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    trainer = Engine(_update_factory(model, optimizer, as_dict))
+    preds = []
 
-        @trainer.on(Events.ITERATION_COMPLETED)
-        def keep(engine):
-            out = engine.state.output
-            preds.append((out["y_pred"], out["y"]) if as_dict else (out[1], out[2]))
+    @trainer.on(Events.ITERATION_COMPLETED)
+    def keep(engine):
+        out = engine.state.output
+        preds.append((out["y_pred"], out["y"]) if as_dict else (out[1], out[2]))
 
-        @trainer.on(Events.EPOCH_COMPLETED)
-        def print_loss(engine):
-            loss = engine.state.output["loss"] if as_dict else engine.state.output[0]
-            print(f"Epoch {engine.state.epoch}: train_loss = {loss}")
+    @trainer.on(Events.EPOCH_COMPLETED)
+    def print_loss(engine):
+        loss = engine.state.output["loss"] if as_dict else engine.state.output[0]
+        print(f"Epoch {engine.state.epoch}: train_loss = {loss}")
 
-        transform = (lambda x: [x["y_pred"], x["y"]]) if as_dict else (lambda x: [x[1], x[2]])
-        Accuracy(output_transform=transform).attach(trainer, "acc")
-        trainer.run(data, max_epochs=2)
-        # the metric covers the last epoch's batches
-        y_pred = torch.cat([p for p, _ in preds[-5:]]).argmax(1)
-        y = torch.cat([t for _, t in preds[-5:]])
-        assert trainer.state.metrics["acc"] == accuracy_score(y.numpy(), y_pred.numpy())
-        lines = capsys.readouterr().out.splitlines()
-        assert [line.split(":")[0] for line in lines] == ["Epoch 1", "Epoch 2"]
+    transform = (lambda x: [x["y_pred"], x["y"]]) if as_dict else (lambda x: [x[1], x[2]])
+    Accuracy(output_transform=transform).attach(trainer, "acc")
+    trainer.run(data, max_epochs=2)
+    # the metric covers the last epoch's batches
+    y_pred = torch.cat([p for p, _ in preds[-5:]]).argmax(1)
+    y = torch.cat([t for _, t in preds[-5:]])
+    assert trainer.state.metrics["acc"] == accuracy_score(y.numpy(), y_pred.numpy())
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 1", "Epoch 2"]
 
 
 def test_faq_early_stopping_and_best_model_checkpoint(tmp_path):
