@@ -53,6 +53,9 @@ class EpochMetric(Metric):
     """
 
     _state_dict_all_req_keys = ("_predictions", "_targets")
+    # True: every rank applies ``compute_fn`` to the gathered data (deterministic, cheap functions whose
+    # results are not numbers, e.g. curves) instead of rank 0 applying it and broadcasting the result
+    _compute_on_every_rank = False
 
     def __init__(
         self,
@@ -141,26 +144,28 @@ class EpochMetric(Metric):
         self._result = None
         self._pending_copies = False
 
+    def _gathered(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """All predictions and targets of the epoch, of every rank (rank order), concatenated."""
+        self._wait_for_copies()
+        predictions = torch.cat(self._predictions, dim=0)
+        targets = torch.cat(self._targets, dim=0)
+        if _world_size() > 1:
+            predictions = _all_gather_uneven(predictions)
+            targets = _all_gather_uneven(targets)
+        return predictions, targets
+
     def compute(self) -> Any:
         if len(self._predictions) < 1 or len(self._targets) < 1:
             raise NotComputableError(
                 f"{self.__class__.__name__} must have at least one example before it can be computed."
             )
-
         if self._result is None:
-            self._wait_for_copies()
-            predictions = torch.cat(self._predictions, dim=0)
-            targets = torch.cat(self._targets, dim=0)
-            world_size = _world_size()
-            if world_size > 1:
-                predictions = _all_gather_uneven(predictions)
-                targets = _all_gather_uneven(targets)
-            result: Any = 0.0
-            if _rank() == 0:
-                result = self.compute_fn(predictions, targets)
-            if world_size > 1:
-                result = _broadcast_from_rank0(result)
-            self._result = result
+            predictions, targets = self._gathered()
+            if self._compute_on_every_rank:
+                self._result = self.compute_fn(predictions, targets)
+            else:
+                result: Any = self.compute_fn(predictions, targets) if _rank() == 0 else 0.0
+                self._result = _broadcast_from_rank0(result) if _world_size() > 1 else result
         return self._result
 
 
