@@ -2,7 +2,7 @@
 
 The failing rank publishes its rank and traceback in the process group's key-value store (the one
 ``init_process_group`` already created, so no transport of our own). Every other rank runs a small
-watcher thread that polls the store; when it sees the error it records it for its launcher, prints it
+watcher thread blocked on that store; when the error arrives it records it for its launcher, prints it
 and ends its process (its main thread may be blocked inside a collective that would otherwise wait for
 the process-group timeout). The launcher (``idist.spawn`` / ``Parallel``) then raises
 :class:`RankFailedError` naming the rank that failed and carrying its traceback.
@@ -24,6 +24,7 @@ __all__ = ["RankFailedError"]
 _ERR_KEY = "ignite_idist/error"
 _COUNT_KEY = "ignite_idist/error_count"
 _ACK_KEY = "ignite_idist/error_ack"
+_DONE_KEY = "ignite_idist/done"
 _FIRST_ERROR_FILE = "first_error.txt"
 
 # exit code of a rank stopped because another rank failed
@@ -100,8 +101,17 @@ def _get_store() -> Any | None:
         return None
 
 
+def _rank_key(rank: int) -> str:
+    return f"{_ERR_KEY}/{rank}"
+
+
 class FailureGuard:
-    """Watches the process group's store for a failure published by another rank (one per process)."""
+    """Watches the process group's store for a failure published by another rank (one per process).
+
+    The watcher blocks in ``store.wait`` on a key of its own, through its own connection to the store
+    (``store.clone()``): no periodic wake-ups and no contention with the collectives of the main thread.
+    Stores that cannot be cloned are polled every ``poll_s`` seconds instead.
+    """
 
     def __init__(
         self,
@@ -117,6 +127,12 @@ class FailureGuard:
         self.poll_s = poll_s
         self.linger_s = linger_s
         self._store = _get_store() if world_size > 1 else None
+        self._watch_store: Any | None = None
+        if self._store is not None:
+            try:
+                self._watch_store = self._store.clone()
+            except Exception:
+                self._watch_store = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._publishing = False
@@ -127,17 +143,55 @@ class FailureGuard:
 
     def start(self) -> FailureGuard:
         if self._store is not None and self._thread is None:
-            self._thread = threading.Thread(target=self._watch, name="ignite-idist-failure-guard", daemon=True)
+            target = self._wait if self._watch_store is not None else self._poll
+            self._thread = threading.Thread(target=target, name="ignite-idist-failure-guard", daemon=True)
             self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Normal end of the run on this rank: stop watching."""
+        if self._stop.is_set():
+            return
         self._stop.set()
+        if self._store is None:
+            return
+        try:
+            self._store.add(_DONE_KEY, 1)
+            if self._watch_store is not None:
+                self._store.set(_rank_key(self.rank), "")  # wakes our own watcher
+        except Exception:
+            pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=max(1.0, 5 * self.poll_s))
         self._thread = None
 
-    def _watch(self) -> None:
+    def _wait(self) -> None:
+        from datetime import timedelta
+
+        store = self._watch_store
+        key = _rank_key(self.rank)
+        while not self._stop.is_set():
+            try:
+                store.wait([key], timedelta(hours=1))
+                payload = store.get(key).decode("utf-8", errors="replace")
+            except Exception:
+                # a timeout: wait again; the store went away (rank 0 finished and exited): stop watching
+                if store is not None and self._store_alive(store):
+                    continue
+                return
+            if self._stop.is_set() or self._publishing or not payload:
+                return
+            self._abort(payload)
+
+    @staticmethod
+    def _store_alive(store: Any) -> bool:
+        try:
+            store.check([_COUNT_KEY])
+            return True
+        except Exception:
+            return False
+
+    def _poll(self) -> None:
         store = self._store
         while not self._stop.wait(self.poll_s):
             try:
@@ -145,7 +199,6 @@ class FailureGuard:
                     continue
                 payload = store.get(_ERR_KEY).decode("utf-8", errors="replace")
             except Exception:
-                # the store went away (e.g. rank 0 finished and exited): nothing more to watch
                 return
             if self._stop.is_set() or self._publishing:
                 return
@@ -171,6 +224,7 @@ class FailureGuard:
     def publish(self, exc: BaseException) -> None:
         """Called on the failing rank: publish the error, wait briefly until the others have read it."""
         self._publishing = True
+        self._stop.set()
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         payload = _format_payload(self.rank, tb)
         store = self._store
@@ -182,19 +236,22 @@ class FailureGuard:
             if first:
                 store.set(_ERR_KEY, payload)
                 _write_first_error(self.error_dir, payload)
+                for r in range(self.world_size):
+                    if r != self.rank:
+                        store.set(_rank_key(r), payload)
                 # keep this process (which may host the store) alive until the others have read the error
                 deadline = time.monotonic() + self.linger_s
-                while time.monotonic() < deadline and store.add(_ACK_KEY, 0) < self.world_size - 1:
-                    time.sleep(0.02)
+                while time.monotonic() < deadline:
+                    if store.add(_ACK_KEY, 0) + store.add(_DONE_KEY, 0) >= self.world_size - 1:
+                        break
+                    time.sleep(0.01)
             else:
                 # a secondary failure (e.g. a collective broken by the first one): report the first
                 deadline = time.monotonic() + self.linger_s
                 while time.monotonic() < deadline and not store.check([_ERR_KEY]):
-                    time.sleep(0.02)
+                    time.sleep(0.01)
                 if store.check([_ERR_KEY]):
                     _write_first_error(self.error_dir, store.get(_ERR_KEY).decode("utf-8", errors="replace"))
                 store.add(_ACK_KEY, 1)
         except Exception:
             _write_first_error(self.error_dir, payload)
-        finally:
-            self._stop.set()
