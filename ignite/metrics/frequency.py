@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from time import perf_counter
 from collections.abc import Callable, Mapping
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import torch
