@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 _Tensor = torch.Tensor
+# output types that ``iteration_completed`` hands to ``update`` without the mapping/unrolling checks
+_PASS_THROUGH = frozenset((_Tensor, float, int))
 _set_grad_enabled = torch._C._set_grad_enabled
 _is_grad_enabled = torch.is_grad_enabled
 
@@ -371,8 +373,9 @@ class Metric(Serializable, metaclass=ABCMeta):
             _set_grad_enabled(False)
         try:
             output = self._output_transform(engine.state.output)
-            # fast path: the usual ``(y_pred_tensor, y_tensor)`` pair goes straight to ``update``
-            if type(output) is tuple and output and type(output[0]) is _Tensor:
+            # fast path: the usual ``(y_pred_tensor, y_tensor)`` pair, a tensor or a number goes straight to update
+            kind = type(output)
+            if (kind is tuple and output and type(output[0]) is _Tensor) or kind in _PASS_THROUGH:
                 self.update(output)
                 return
             if isinstance(output, Mapping):
