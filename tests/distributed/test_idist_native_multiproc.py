@@ -104,4 +104,5 @@ def test_process_dying_without_exception_stops_every_rank():
     with pytest.raises(
         RuntimeError, match=r"Rank 1 \(local rank 1 on node 0\): process 1 terminated with exit code 13"
     ):
-        idist.spawn("gloo", idist_workers.die_on_rank, args=(1,), nproc_per_node=2, master_port=free_port())
+        # no master_port: a free one is chosen for a single-node run
+        idist.spawn("gloo", idist_workers.die_on_rank, args=(1,), nproc_per_node=2)

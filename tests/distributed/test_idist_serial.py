@@ -289,6 +289,17 @@ def test_compute_node_and_local_ranks():
     assert [f(r, hosts) for r in range(6)] == [(0, 0), (1, 0), (0, 1), (1, 1), (2, 1), (0, 2)]
 
 
+def test_default_master_port(monkeypatch):
+    from ignite.distributed.comp_models.native import _default_master_port
+
+    monkeypatch.delenv("MASTER_PORT", raising=False)
+    assert _default_master_port(2, None) == 2222
+    port = _default_master_port(1, "127.0.0.1")
+    assert port != 2222 and 0 < port < 65536
+    monkeypatch.setenv("MASTER_PORT", "3456")
+    assert _default_master_port(1, None) == 3456
+
+
 def test_native_spawn_argument_checks():
     with pytest.raises(ValueError, match=r"master_addr should be None if init_method is provided other then 'env://'"):
         _NativeDistModel.spawn(print, args=(), backend="gloo", init_method="file:///tmp/x", master_addr="a")

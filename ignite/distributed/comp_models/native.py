@@ -65,6 +65,26 @@ def _expand_hostlist(nodelist: str) -> list[str]:
     return hosts
 
 
+def _default_master_port(nnodes: int, master_addr: str | None) -> int:
+    """``MASTER_PORT`` from the environment, else a free port when every process runs here, else 2222.
+
+    Upstream always used 2222, so two single-node runs on one machine (two jobs, parallel tests) collided.
+    """
+    if "MASTER_PORT" in os.environ:
+        return int(os.environ["MASTER_PORT"])
+    if nnodes == 1:
+        import socket
+
+        addr = master_addr or os.environ.get("MASTER_ADDR", "127.0.0.1")
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((addr, 0))
+                return int(s.getsockname()[1])
+        except OSError:
+            pass
+    return 2222
+
+
 def _setup_ddp_vars_from_slurm_env(environ: Mapping[str, str]) -> dict[str, Any]:
     """Translate SLURM's variables into RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT."""
     ddp_vars: dict[str, Any] = {
@@ -623,7 +643,7 @@ if has_native_dist_support:
             if init_method in [None, "env://"]:
                 init_method = "env://"
                 if master_port is None:
-                    master_port = int(os.environ.get("MASTER_PORT", 2222))
+                    master_port = _default_master_port(nnodes, master_addr)
                 if master_addr is None:
                     master_addr = os.environ.get("MASTER_ADDR", "127.0.0.1")
             elif master_addr is not None:
