@@ -282,6 +282,12 @@ class ComputationModel(metaclass=ABCMeta):
     def all_gather(
         self, tensor: torch.Tensor | float | str | Any, group: Any | None = None
     ) -> torch.Tensor | list[float] | list[str] | list[Any]:
+        if type(tensor) is float or type(tensor) is int:
+            # fast path for the most common Python numbers: a 1-d tensor made on the device, no copies
+            dtype = self._collective_op_dtype or (torch.double if type(tensor) is float else torch.long)
+            t = torch.tensor([tensor], dtype=dtype, device=self.device())
+            out = self._do_all_gather(t, group=group)
+            return tensor if out is t else out.tolist()
         if not isinstance(tensor, (torch.Tensor, numbers.Number, str)):
             return self._do_all_gather_object(tensor, group=group)
         if isinstance(tensor, str) and group is not None and self._rank_not_in_group(group):
