@@ -18,7 +18,8 @@ pytestmark = pytest.mark.distributed
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("metrics_dist")
-    with idist.Parallel(backend="gloo", nproc_per_node=2) as parallel:
+    # a bounded timeout: a port clash with another run on the machine fails instead of hanging
+    with idist.Parallel(backend="gloo", nproc_per_node=2, timeout=120) as parallel:
         parallel.run(metrics_dist_workers.run, str(out))
     per_rank = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
     # the single-process reference, computed here (serial) on all the samples
