@@ -699,7 +699,7 @@ def test_async_save_matches_sync_and_is_decoupled(tmp_path):
 
 
 def test_async_snapshot_keeps_shared_storage():
-    from ignite.handlers.checkpoint import _Snapshotter
+    from ignite.handlers._snapshot import _Snapshotter
 
     base = torch.arange(12.0)
     snap = _Snapshotter()
@@ -823,3 +823,52 @@ def test_process_killed_during_save_leaves_previous_checkpoint(tmp_path):
     finder = Checkpoint({"model": nn.Linear(2, 2)}, DiskSaver(tmp_path, require_empty=False))
     assert finder._find_checkpoints() == [tmp_path / "model_1.pt"]  # never picked up as "latest"
     assert [n for n in os.listdir(tmp_path) if n.endswith(".ckpt-tmp")] == []  # the dead writer's file is gone
+
+
+def test_async_snapshot_parallel_copy_in_pieces(monkeypatch):
+    import ignite.handlers._snapshot as snapshot
+
+    # force the threaded path on small tensors: pieces of 64 bytes over at least 2 threads
+    monkeypatch.setattr(snapshot, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(snapshot, "_PIECE", 64)
+    monkeypatch.setattr(snapshot, "_copy_threads", lambda: 3)
+    g = torch.Generator().manual_seed(0)
+    tensors = {f"t{i}": torch.randn(n, generator=g) for i, n in enumerate([1, 15, 16, 17, 1000, 33])}
+    tensors["int"] = torch.arange(77, dtype=torch.int64)
+    tensors["view"] = tensors["t4"][3:900:7]
+    out = snapshot._Snapshotter()(tensors)
+    for k, v in tensors.items():
+        assert out[k].dtype == v.dtype and torch.equal(out[k], v), k
+        assert out[k].untyped_storage().data_ptr() != v.untyped_storage().data_ptr()
+    assert out["view"].untyped_storage().data_ptr() == out["t4"].untyped_storage().data_ptr()
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_disk_saver_crc32_off_by_default_and_option_restored(tmp_path, atomic):
+    import zipfile
+
+    before = torch.serialization.get_crc32_options()
+    saver = DiskSaver(tmp_path, atomic=atomic)
+    data = {"w": torch.arange(1000.0), "b": torch.ones(3)}
+    saver(data, "plain.pt")
+    assert torch.serialization.get_crc32_options() == before
+    loaded = torch.load(tmp_path / "plain.pt")
+    assert torch.equal(loaded["w"], data["w"]) and torch.equal(loaded["b"], data["b"])
+    with zipfile.ZipFile(tmp_path / "plain.pt") as z:
+        assert {i.CRC for i in z.infolist() if "/data/" in i.filename} == {0}
+
+    saver.compute_crc32 = True  # opt back in: a valid zip archive for zip tools
+    saver(data, "crc.pt")
+    with zipfile.ZipFile(tmp_path / "crc.pt") as z:
+        assert z.testzip() is None
+    assert torch.serialization.get_crc32_options() == before
+
+
+def test_disk_saver_restores_crc32_option_when_the_save_fails(tmp_path):
+    before = torch.serialization.get_crc32_options()
+    with pytest.raises(Exception):
+        DiskSaver(tmp_path)({"f": lambda: None}, "bad.pt")  # a lambda cannot be pickled
+    assert torch.serialization.get_crc32_options() == before
+    assert not list(tmp_path.iterdir())  # nothing left behind
+    DiskSaver(tmp_path, require_empty=False)({"x": torch.ones(2)}, "ok.pt")  # the option's lock was released
+    assert torch.equal(torch.load(tmp_path / "ok.pt")["x"], torch.ones(2))
