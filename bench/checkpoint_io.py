@@ -25,6 +25,10 @@ thread) after waiting, outside the timed region, for the previous background wri
 (as if training took longer than a write). The first call (buffer allocation) is a warm-up.
 Reported as a ratio to the median synchronous ignite save.
 
+Save times on a shared machine drift by 2-4x within one run (page cache and disk contention), so besides the
+ratio of medians the script reports the median of per-iteration ratios (ignite save / bare save of the same
+iteration) and of per-iteration differences.
+
 Only the public ignite API is used. Prints ONE JSON line on stdout.
     python bench/checkpoint_io.py --quick
     python bench/checkpoint_io.py --dir /some/scratch/dir   # default: a temp dir
@@ -271,6 +275,9 @@ def main():
         "save_bare_s_min": round(min(bare), 4),
         "save_bare_s_max": round(max(bare), 4),
         "save_ratio_ignite_to_bare": round(s_i / s_b, 3),
+        # each ignite save against the bare save of the same iteration: robust to the machine's drift over a run
+        "save_ratio_paired_median": round(statistics.median(i / b for i, b in zip(ign, bare)), 3),
+        "save_extra_s_paired_median": round(statistics.median(i - b for i, b in zip(ign, bare)), 4),
         "save_ignite_MB_per_s": round(size_mb / s_i, 1),
         "n_saved_files_ok": bool(files_ok),
         "async_block_s": round(statistics.median(async_times), 4),
