@@ -30,10 +30,9 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from metrics_throughput import NCLS, make_data  # same folder: the scripts run as ``python bench/...``
 
 DD = torch.float64
-NCLS = 10
-BATCH = 256
 
 
 # ------------------------------------------------------------------------- literal spec implementations
@@ -308,21 +307,6 @@ def _cases() -> list[tuple[str, str, Callable[[], Any], Callable[[], Any], Calla
     return [(name, kind, ours, spec, tm.get(name)) for name, kind, ours, spec in rows]
 
 
-def _data(n: int) -> dict[str, list]:
-    g = torch.Generator().manual_seed(0)
-    out: dict[str, list] = {"cls": [], "reg": [], "roc": []}
-    for _ in range(n):
-        y = torch.randint(0, NCLS, (BATCH,), generator=g)
-        logits = torch.randn(BATCH, NCLS, generator=g)
-        logits[torch.arange(BATCH), y] += 1.0
-        out["cls"].append((logits, y))
-        t = torch.randn(BATCH, generator=g)
-        out["reg"].append((t + 0.5 * torch.randn(BATCH, generator=g), t))
-        label = torch.randint(0, 2, (BATCH,), generator=g)
-        out["roc"].append((torch.sigmoid(label.float() + torch.randn(BATCH, generator=g)), label))
-    return out
-
-
 def _time_updates(factory: Callable[[], Any], batches: list, torchmetrics: bool = False) -> float:
     m = factory()
     if not torchmetrics:
@@ -345,7 +329,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
-    data = _data(args.batches)
+    data = make_data(args.batches)
     results: dict[str, dict[str, float]] = {}
     for name, kind, ours, spec, tm in _cases():
         batches = data[kind]
