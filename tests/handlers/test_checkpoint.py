@@ -872,3 +872,30 @@ def test_disk_saver_restores_crc32_option_when_the_save_fails(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing left behind
     DiskSaver(tmp_path, require_empty=False)({"x": torch.ones(2)}, "ok.pt")  # the option's lock was released
     assert torch.equal(torch.load(tmp_path / "ok.pt")["x"], torch.ones(2))
+
+
+def test_disk_saver_concurrent_saves_keep_crc32_option(tmp_path):
+    import threading
+
+    before = torch.serialization.get_crc32_options()
+    saver = DiskSaver(tmp_path)
+    data = {"w": torch.randn(50_000)}
+    errors = []
+
+    def save(k):
+        try:
+            for i in range(5):
+                saver(data, f"t{k}_{i}.pt")
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=save, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert torch.serialization.get_crc32_options() == before
+    for k in range(3):
+        for i in range(5):
+            assert torch.equal(torch.load(tmp_path / f"t{k}_{i}.pt")["w"], data["w"])
