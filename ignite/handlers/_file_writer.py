@@ -36,6 +36,8 @@ class _Crc32Option:
         self._previous: bool | None = None
 
     def __enter__(self) -> _Crc32Option:
+        if not hasattr(torch.serialization, "set_crc32_options"):  # torch < 2.6: CRC32s are always written
+            return self
         if torch.serialization.get_crc32_options() != self._wanted:
             _crc32_lock.acquire()
             self._previous = torch.serialization.get_crc32_options()

@@ -899,3 +899,10 @@ def test_disk_saver_concurrent_saves_keep_crc32_option(tmp_path):
     for k in range(3):
         for i in range(5):
             assert torch.equal(torch.load(tmp_path / f"t{k}_{i}.pt")["w"], data["w"])
+
+
+def test_disk_saver_without_torch_crc32_option(tmp_path, monkeypatch):
+    # torch < 2.6 has no CRC32 option: saves work and keep torch's default (CRCs written)
+    monkeypatch.delattr(torch.serialization, "set_crc32_options")
+    DiskSaver(tmp_path)({"w": torch.ones(4)}, "old.pt")
+    assert torch.equal(torch.load(tmp_path / "old.pt")["w"], torch.ones(4))
