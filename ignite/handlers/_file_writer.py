@@ -4,7 +4,8 @@ Two costs of a plain ``torch.save(obj, path)`` are avoided:
 
 * **CRC32 of every record.** ``torch.save`` checksums each tensor's bytes (about half of the time of a save
   to the page cache), but ``torch.load`` never verifies these checksums, so they protect nothing for a torch
-  user. DiskSaver switches them off for its own writes (``DiskSaver.compute_crc32 = True`` restores them).
+  user. DiskSaver switches them off for its own writes on torch >= 2.6 (``DiskSaver.compute_crc32 = True``
+  restores them).
   Truncated files are still detected: the zip central directory is written last.
 * **Waiting for the disk at the end.** An atomic save ends with ``fsync``; every few MB the kernel is asked to
   start writing the data already produced (Linux ``sync_file_range``), so ``fsync`` waits for the tail only.
