@@ -40,7 +40,7 @@ def _target_kind(y: torch.Tensor) -> tuple[str, torch.Tensor]:
     ``"binary"`` (at most 2 values), ``"multiclass"``, ``"continuous"`` (non-integral floats),
     ``"multilabel-indicator"`` (2-d, 0/1) or ``"multiclass-multioutput"`` (other 2-d).
     """
-    values = torch.unique(y)
+    values = _distinct_values(y)
     if y.is_floating_point() and bool((values != values.round()).any()):
         return ("continuous-multioutput" if y.ndim == 2 else "continuous"), values
     if y.ndim == 2 and y.shape[1] > 1:
@@ -48,6 +48,16 @@ def _target_kind(y: torch.Tensor) -> tuple[str, torch.Tensor]:
             return "multilabel-indicator", values
         return "multiclass-multioutput", values
     return ("binary" if values.numel() <= 2 else "multiclass"), values
+
+
+def _distinct_values(y: torch.Tensor) -> torch.Tensor:
+    """``torch.unique(y)`` (sorted), from the minimum and maximum alone when an integer ``y`` spans at most two
+    consecutive values (the usual 0/1 target: two reductions instead of a sort of the whole epoch)."""
+    if y.numel() and not y.is_floating_point() and not y.is_complex() and y.dtype != torch.bool:
+        lo, hi = torch.aminmax(y)
+        if int(hi) - int(lo) <= 1:
+            return torch.stack((lo, hi)) if bool(hi != lo) else lo.reshape(1)
+    return torch.unique(y)
 
 
 def _positive_mask(y_true: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
@@ -66,7 +76,8 @@ def _clf_curve(positive: torch.Tensor, y_score: torch.Tensor) -> tuple[torch.Ten
     """False and true positive counts at each distinct score (decreasing), and those scores (float64)."""
     dd = _float_dtype(y_score)
     y_score = y_score.reshape(-1)
-    order = torch.sort(y_score, descending=True, stable=True).indices
+    # the order inside a run of equal scores does not matter (each run becomes one point): no stable sort needed
+    order = torch.argsort(y_score, descending=True)
     sorted_score = y_score[order]
     sorted_true = positive.reshape(-1)[order].to(dd)
     n = sorted_score.numel()

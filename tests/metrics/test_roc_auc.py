@@ -166,3 +166,25 @@ def test_state_dict_roundtrip():
     batches = [(s[i : i + 30], y[i : i + 30]) for i in range(0, 90, 30)]
     check_state_dict_roundtrip(ROC_AUC, batches)
     check_state_dict_roundtrip(RocCurve, batches)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        torch.tensor([0, 1, 1, 0]),
+        torch.tensor([1, 1, 1]),
+        torch.tensor([0, 0], dtype=torch.int32),
+        torch.tensor([-1, 1, -1]),
+        torch.tensor([3, 4, 4], dtype=torch.uint8),
+        torch.tensor([0, 1, 2, 1]),
+        torch.tensor([], dtype=torch.long),
+        torch.tensor([True, False, True]),
+        torch.tensor([0.0, 1.0, 0.5]),
+        torch.tensor([[0, 1], [1, 1]]),
+    ],
+)
+def test_distinct_values_equal_torch_unique(y):
+    from ignite.metrics._ranking import _distinct_values
+
+    got = _distinct_values(y)
+    assert got.dtype == y.dtype and torch.equal(got, torch.unique(y))
