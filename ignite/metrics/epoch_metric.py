@@ -98,11 +98,17 @@ class EpochMetric(Metric):
         if dtype_targets != y.dtype:
             raise ValueError(f"Incoherent types between input y and stored targets: {dtype_targets} vs {y.dtype}")
 
+    _on_cpu: bool | None = None
+
     def _store(self, t: torch.Tensor) -> torch.Tensor:
-        t = t.detach()
+        if t.requires_grad:  # (detach is not free: only when there is a graph to cut)
+            t = t.detach()
         if t.ndim == 2 and t.shape[1] == 1:
             t = t.squeeze(dim=-1)
-        if t.device == self._device:
+        on_cpu = self._on_cpu
+        if on_cpu is None:  # the metric's device is fixed at construction
+            on_cpu = self._on_cpu = self._device.type == "cpu"
+        if t.is_cpu if on_cpu else t.device == self._device:
             return t.clone()
         if t.device.type == "cuda" and self._device.type == "cpu":
             self._pending_copies = True
