@@ -42,6 +42,19 @@ def _call_model(model: torch.nn.Module, x: Any) -> Any:
     return model(x)
 
 
+def _train_mode(model: Any) -> None:
+    """``model.train()``, skipped when every submodule of an ``nn.Module`` already trains (then it would change
+    no flag; reading the flags costs a fraction of setting them through ``Module.__setattr__``)."""
+    if not isinstance(model, torch.nn.Module) or not all(m.training for m in model.modules()):
+        model.train()
+
+
+def _eval_mode(model: Any) -> None:
+    """``model.eval()``, skipped when no submodule of an ``nn.Module`` trains."""
+    if not isinstance(model, torch.nn.Module) or any(m.training for m in model.modules()):
+        model.eval()
+
+
 def _check_accumulation(gradient_accumulation_steps: int) -> None:
     if gradient_accumulation_steps <= 0:
         raise ValueError(_GRAD_ACC_MSG)
@@ -75,7 +88,7 @@ def _training_update(
         iteration = engine.state.iteration
         if (iteration - 1) % k == 0:
             optimizer.zero_grad()
-        model.train()
+        _train_mode(model)
         x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
         if autocast is not None:
             with autocast():
@@ -93,7 +106,8 @@ def _training_update(
         backward(loss)
         if iteration % k == 0:
             step()
-        return output_transform(x, y, y_pred, loss * k)
+        # the undivided loss; with k == 1 the loss itself (a multiplication by 1 is an op and an autograd node)
+        return output_transform(x, y, y_pred, loss * k if k > 1 else loss)
 
     return update
 
@@ -276,7 +290,7 @@ def supervised_evaluation_step(
     """Build ``evaluate_step(engine, batch)``: a forward pass in eval mode without gradients."""
 
     def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
-        model.eval()
+        _eval_mode(model)
         with torch.no_grad():
             x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
             output = model_fn(model, x)
@@ -305,7 +319,7 @@ def supervised_evaluation_step_amp(
     device_type = _autocast_device_type(device)
 
     def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
-        model.eval()
+        _eval_mode(model)
         with torch.no_grad():
             x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
             with autocast(device_type, enabled=True, dtype=amp_dtype):

@@ -553,3 +553,45 @@ def test_cuda_amp_and_device_mismatch():
     bad = create_supervised_trainer(model, opt, nn.functional.mse_loss)
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         bad.run([(torch.randn(3, 4), torch.randn(3, 2))])
+
+
+def test_trainer_and_evaluator_set_the_mode_of_every_submodule():
+    # the steps skip model.train()/eval() only when no flag would change: a submodule switched by hand is
+    # switched back, as with an unconditional call
+    model = nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.5), nn.Linear(4, 1))
+    seen = []
+    model[1].register_forward_hook(lambda m, i, o: seen.append((model.training, m.training)))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    trainer = create_supervised_trainer(model, opt, nn.MSELoss())
+    evaluator = create_supervised_evaluator(model)
+    data = [(torch.randn(3, 2), torch.randn(3, 1)) for _ in range(2)]
+
+    @trainer.on(ie.Events.ITERATION_STARTED)
+    def switch_dropout_off(_):
+        model[1].eval()
+
+    trainer.run(data, max_epochs=1)
+    assert seen == [(True, True), (True, True)]
+    seen.clear()
+    model[1].train()  # one submodule training, the root in eval: eval() must still run
+    model.training = False
+    evaluator.run(data)
+    assert seen == [(False, False), (False, False)]
+    seen.clear()
+    trainer.run(data, max_epochs=1)  # back from eval mode
+    assert seen == [(True, True), (True, True)]
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_trainer_output_transform_gets_the_undivided_loss(k):
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    got = []
+
+    def out(x, y, y_pred, loss):
+        got.append((loss.item(), nn.functional.mse_loss(y_pred, y).item()))
+        return loss.item()
+
+    trainer = create_supervised_trainer(model, opt, nn.MSELoss(), output_transform=out, gradient_accumulation_steps=k)
+    trainer.run([(torch.randn(4, 2), torch.randn(4, 1)) for _ in range(3)], max_epochs=1)
+    assert len(got) == 3 and all(abs(a - b) < 1e-6 for a, b in got)
