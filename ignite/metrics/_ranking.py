@@ -9,13 +9,8 @@ scikit-learn rejects. All work happens in float64 (float32 on MPS).
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import torch
-
-from ignite.exceptions import NotComputableError
-from ignite.metrics.epoch_metric import EpochMetric, _all_gather_uneven
-from ignite.metrics.metric import _world_size
 
 __all__ = ["UndefinedMetricWarning"]
 
@@ -232,26 +227,3 @@ def average_precision_score(y_true: torch.Tensor, y_score: torch.Tensor) -> floa
     _check_same_shape(y_true, y_score)
     scores = [_binary_average_precision(y_true[:, c] == 1, y_score[:, c]) for c in range(y_true.shape[1])]
     return sum(scores) / len(scores)
-
-
-class _EveryRankEpochMetric(EpochMetric):
-    """An ``EpochMetric`` whose ``compute_fn`` runs on every rank after the gather (no broadcast of the result).
-
-    For results that are tuples of tensors (the curves): the computation is deterministic and cheap next to
-    the gather, and every rank gets the same tensors without a second collective.
-    """
-
-    def compute(self) -> Any:
-        if len(self._predictions) < 1 or len(self._targets) < 1:
-            raise NotComputableError(
-                f"{self.__class__.__name__} must have at least one example before it can be computed."
-            )
-        if self._result is None:
-            self._wait_for_copies()
-            predictions = torch.cat(self._predictions, dim=0)
-            targets = torch.cat(self._targets, dim=0)
-            if _world_size() > 1:
-                predictions = _all_gather_uneven(predictions)
-                targets = _all_gather_uneven(targets)
-            self._result = self.compute_fn(predictions, targets)
-        return self._result

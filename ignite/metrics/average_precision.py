@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
 from ignite.metrics import _ranking
-from ignite.metrics.epoch_metric import EpochMetric
-from ignite.metrics.metric import _identity
+from ignite.metrics.epoch_metric import _FixedFnEpochMetric
 
 __all__ = ["AveragePrecision", "average_precision_compute_fn"]
 
@@ -23,7 +20,7 @@ def average_precision_compute_fn(y_preds: torch.Tensor, y_targets: torch.Tensor)
     return _ranking.average_precision_score(y_targets, y_preds)
 
 
-class AveragePrecision(EpochMetric):
+class AveragePrecision(_FixedFnEpochMetric):
     """Average precision of scores against 0/1 targets, as scikit-learn's ``average_precision_score``.
 
     Stores every score and target of the epoch (see :class:`~ignite.metrics.EpochMetric`) and computes natively
@@ -43,17 +40,4 @@ class AveragePrecision(EpochMetric):
         ap.attach(evaluator, "average_precision")
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        check_compute_fn: bool = False,
-        device: str | torch.device = torch.device("cpu"),
-        skip_unrolling: bool = False,
-    ) -> None:
-        super().__init__(
-            average_precision_compute_fn,
-            output_transform=output_transform,
-            check_compute_fn=check_compute_fn,
-            device=device,
-            skip_unrolling=skip_unrolling,
-        )
+    _metric_fn = staticmethod(average_precision_compute_fn)

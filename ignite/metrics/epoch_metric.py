@@ -175,6 +175,28 @@ class EpochMetric(Metric):
         return self._result
 
 
+class _FixedFnEpochMetric(EpochMetric):
+    """An ``EpochMetric`` with a built-in ``compute_fn`` (``_metric_fn``, a staticmethod of the subclass) and the
+    constructor of the library's score metrics, where ``check_compute_fn`` defaults to False."""
+
+    _metric_fn: Callable[[torch.Tensor, torch.Tensor], Any]
+
+    def __init__(
+        self,
+        output_transform: Callable = _identity,
+        check_compute_fn: bool = False,
+        device: str | torch.device = torch.device("cpu"),
+        skip_unrolling: bool = False,
+    ) -> None:
+        super().__init__(
+            self._metric_fn,
+            output_transform=output_transform,
+            check_compute_fn=check_compute_fn,
+            device=device,
+            skip_unrolling=skip_unrolling,
+        )
+
+
 def _broadcast_from_rank0(value: Any) -> Any:
     """Rank 0's ``value`` on every rank: tensors and numbers by broadcast, other objects by object gather."""
     idist = _idist()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
-from ignite.metrics.epoch_metric import EpochMetric
-from ignite.metrics.metric import _identity
+from ignite.metrics.epoch_metric import _FixedFnEpochMetric
 
 __all__ = ["MatthewsCorrCoef", "matthews_corrcoef_compute_fn"]
 
@@ -69,7 +66,7 @@ def matthews_corrcoef_compute_fn(y_preds: torch.Tensor, y_targets: torch.Tensor)
     return float(cov_ytyp / torch.sqrt(denominator))
 
 
-class MatthewsCorrCoef(EpochMetric):
+class MatthewsCorrCoef(_FixedFnEpochMetric):
     r"""Matthews correlation coefficient (binary or multiclass), as scikit-learn's ``matthews_corrcoef``.
 
     .. math:: MCC = \frac{c \cdot s - \sum_k p_k t_k}{\sqrt{(s^2 - \sum_k p_k^2)(s^2 - \sum_k t_k^2)}}
@@ -94,17 +91,4 @@ class MatthewsCorrCoef(EpochMetric):
         mcc.compute()  # 0.5773...
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        check_compute_fn: bool = False,
-        device: str | torch.device = torch.device("cpu"),
-        skip_unrolling: bool = False,
-    ) -> None:
-        super().__init__(
-            matthews_corrcoef_compute_fn,
-            output_transform=output_transform,
-            check_compute_fn=check_compute_fn,
-            device=device,
-            skip_unrolling=skip_unrolling,
-        )
+    _metric_fn = staticmethod(matthews_corrcoef_compute_fn)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
 from ignite.metrics import _ranking
-from ignite.metrics.metric import _identity
+from ignite.metrics.epoch_metric import _FixedFnEpochMetric
 
 __all__ = ["PrecisionRecallCurve", "precision_recall_curve_compute_fn"]
 
@@ -23,7 +21,7 @@ def precision_recall_curve_compute_fn(
     return _ranking.precision_recall_curve(y_targets, y_preds)
 
 
-class PrecisionRecallCurve(_ranking._EveryRankEpochMetric):
+class PrecisionRecallCurve(_FixedFnEpochMetric):
     """The precision-recall curve of binary scores: ``(precision, recall, thresholds)`` float64 tensors.
 
     ``y_pred`` holds scores and ``y`` 0/1 targets, both ``(N,)``. Computed natively in torch, with the result of
@@ -42,17 +40,5 @@ class PrecisionRecallCurve(_ranking._EveryRankEpochMetric):
         precision, recall, thresholds = evaluator.state.metrics["pr_curve"]
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        check_compute_fn: bool = False,
-        device: str | torch.device = torch.device("cpu"),
-        skip_unrolling: bool = False,
-    ) -> None:
-        super().__init__(
-            precision_recall_curve_compute_fn,
-            output_transform=output_transform,
-            check_compute_fn=check_compute_fn,
-            device=device,
-            skip_unrolling=skip_unrolling,
-        )
+    _metric_fn = staticmethod(precision_recall_curve_compute_fn)
+    _compute_on_every_rank = True  # a deterministic curve: every rank computes it, nothing is broadcast

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
 from ignite.metrics import _ranking
-from ignite.metrics.epoch_metric import EpochMetric
-from ignite.metrics.metric import _identity
+from ignite.metrics.epoch_metric import _FixedFnEpochMetric
 
 __all__ = ["ROC_AUC", "RocCurve", "roc_auc_compute_fn", "roc_auc_curve_compute_fn"]
 
@@ -29,7 +26,7 @@ def roc_auc_curve_compute_fn(
     return _ranking.roc_curve(y_targets, y_preds)
 
 
-class ROC_AUC(EpochMetric):
+class ROC_AUC(_FixedFnEpochMetric):
     """Area under the receiver operating characteristic curve.
 
     Stores every score and target of the epoch (see :class:`~ignite.metrics.EpochMetric`) and computes the
@@ -51,23 +48,10 @@ class ROC_AUC(EpochMetric):
         roc_auc.attach(evaluator, "roc_auc")
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        check_compute_fn: bool = False,
-        device: str | torch.device = torch.device("cpu"),
-        skip_unrolling: bool = False,
-    ) -> None:
-        super().__init__(
-            roc_auc_compute_fn,
-            output_transform=output_transform,
-            check_compute_fn=check_compute_fn,
-            device=device,
-            skip_unrolling=skip_unrolling,
-        )
+    _metric_fn = staticmethod(roc_auc_compute_fn)
 
 
-class RocCurve(_ranking._EveryRankEpochMetric):
+class RocCurve(_FixedFnEpochMetric):
     """The ROC curve: ``(fpr, tpr, thresholds)`` float64 tensors, as scikit-learn's ``roc_curve``.
 
     Binary input only: ``y_pred`` scores and ``y`` 0/1 targets of shape ``(N,)``. ``thresholds[0]`` is ``inf``
@@ -86,17 +70,5 @@ class RocCurve(_ranking._EveryRankEpochMetric):
         fpr, tpr, thresholds = roc.compute()
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        check_compute_fn: bool = False,
-        device: str | torch.device = torch.device("cpu"),
-        skip_unrolling: bool = False,
-    ) -> None:
-        super().__init__(
-            roc_auc_curve_compute_fn,
-            output_transform=output_transform,
-            check_compute_fn=check_compute_fn,
-            device=device,
-            skip_unrolling=skip_unrolling,
-        )
+    _metric_fn = staticmethod(roc_auc_curve_compute_fn)
+    _compute_on_every_rank = True  # a deterministic curve: every rank computes it, nothing is broadcast
