@@ -112,6 +112,33 @@ def _training_update(
     return update
 
 
+def _evaluation_update(
+    model: torch.nn.Module,
+    device: str | torch.device | None,
+    non_blocking: bool,
+    prepare_batch: Callable,
+    model_transform: Callable,
+    output_transform: Callable,
+    model_fn: Callable,
+    autocast: Callable[[], Any] | None = None,
+) -> Callable:
+    """The shared evaluation step: eval mode, no gradients, the forward pass under ``autocast()`` if given (the
+    batch is prepared outside it)."""
+
+    def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
+        _eval_mode(model)
+        with torch.no_grad():
+            x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
+            if autocast is None:
+                y_pred = model_transform(model_fn(model, x))
+            else:
+                with autocast():
+                    y_pred = model_transform(model_fn(model, x))
+            return output_transform(x, y, y_pred)
+
+    return evaluate_step
+
+
 def supervised_training_step(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -288,16 +315,7 @@ def supervised_evaluation_step(
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
 ) -> Callable:
     """Build ``evaluate_step(engine, batch)``: a forward pass in eval mode without gradients."""
-
-    def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
-        _eval_mode(model)
-        with torch.no_grad():
-            x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
-            output = model_fn(model, x)
-            y_pred = model_transform(output)
-            return output_transform(x, y, y_pred)
-
-    return evaluate_step
+    return _evaluation_update(model, device, non_blocking, prepare_batch, model_transform, output_transform, model_fn)
 
 
 def supervised_evaluation_step_amp(
@@ -317,14 +335,13 @@ def supervised_evaluation_step_amp(
     except ImportError:
         raise ImportError(_AMP_IMPORT_MSG) from None
     device_type = _autocast_device_type(device)
-
-    def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
-        _eval_mode(model)
-        with torch.no_grad():
-            x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
-            with autocast(device_type, enabled=True, dtype=amp_dtype):
-                output = model_fn(model, x)
-                y_pred = model_transform(output)
-            return output_transform(x, y, y_pred)
-
-    return evaluate_step
+    return _evaluation_update(
+        model,
+        device,
+        non_blocking,
+        prepare_batch,
+        model_transform,
+        output_transform,
+        model_fn,
+        autocast=lambda: autocast(device_type, enabled=True, dtype=amp_dtype),
+    )
