@@ -454,3 +454,21 @@ def test_auto_optim_xla(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert set(xopt.state_dict()) == {"state", "param_groups"}
+
+
+def test_current_cuda_device_warns_below_local_rank(monkeypatch):
+    import warnings
+
+    import torch
+
+    from ignite.distributed.comp_models.base import _current_cuda_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert _current_cuda_device(3) == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _current_cuda_device(1) == torch.device("cuda:1")
+    with pytest.warns(UserWarning, match="Current device index is less than current local rank"):
+        assert _current_cuda_device(2) == torch.device("cuda:1")

@@ -343,6 +343,23 @@ class ComputationModel(metaclass=ABCMeta):
         return self._apply_op(tensor, device, self._do_broadcast, src)
 
 
+def _current_cuda_device(local_rank: int) -> torch.device:
+    """The current CUDA device (CPU without CUDA); warns when its index is below ``local_rank``, the usual sign
+    that ``torch.cuda.set_device(local_rank)`` was not called."""
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    index = torch.cuda.current_device()
+    if index < local_rank:
+        import warnings
+
+        warnings.warn(
+            "Current device index is less than current local rank. "
+            "Please, make sure to call torch.cuda.set_device(local_rank).",
+            stacklevel=3,
+        )
+    return torch.device(f"cuda:{index}")
+
+
 class _SerialModel(ComputationModel):
     """One process, no communication: every collective returns its input."""
 

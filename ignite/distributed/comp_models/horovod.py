@@ -10,7 +10,7 @@ from typing import Any, cast
 import torch
 
 from ignite.distributed.comp_models._detect import package_has
-from ignite.distributed.comp_models.base import ComputationModel
+from ignite.distributed.comp_models.base import ComputationModel, _current_cuda_device
 
 # horovod.torch is only usable when its compiled extension (mpi_lib_v2) was built: a pip build that could
 # not compile it still installs the Python files, and hvd.init is then missing
@@ -117,18 +117,7 @@ if has_hvd_support:
             return cast(int, self._node)
 
         def device(self) -> torch.device:
-            if torch.cuda.is_available():
-                index = torch.cuda.current_device()
-                if index < self.get_local_rank():
-                    import warnings
-
-                    warnings.warn(
-                        "Current device index is less than current local rank. "
-                        "Please, make sure to call torch.cuda.set_device(local_rank).",
-                        stacklevel=2,
-                    )
-                return torch.device(f"cuda:{index}")
-            return torch.device("cpu")
+            return _current_cuda_device(self.get_local_rank())
 
         def backend(self) -> str:
             return cast(str, self._backend)

@@ -14,7 +14,7 @@ from typing import Any, cast
 import torch
 import torch.distributed as dist
 
-from ignite.distributed.comp_models.base import ComputationModel
+from ignite.distributed.comp_models.base import ComputationModel, _current_cuda_device
 
 has_native_dist_support = dist.is_available()
 
@@ -439,18 +439,9 @@ if has_native_dist_support:
             return cast(int, self._node)
 
         def device(self) -> torch.device:
-            if not _HAS_CUDA:
+            if not _HAS_CUDA:  # a CPU build: no CUDA query on this path (hot in metrics and collectives)
                 return _CPU
-            if torch.cuda.is_available():
-                index = torch.cuda.current_device()
-                if index < self.get_local_rank():
-                    warnings.warn(
-                        "Current device index is less than current local rank. "
-                        "Please, make sure to call torch.cuda.set_device(local_rank).",
-                        stacklevel=2,
-                    )
-                return torch.device(f"cuda:{index}")
-            return torch.device("cpu")
+            return _current_cuda_device(self.get_local_rank())
 
         def backend(self) -> str:
             return dist.get_backend()
