@@ -342,6 +342,22 @@ class CosineAnnealingScheduler(CyclicalScheduler):
         return self.start_value + ((self.end_value - self.start_value) / 2) * (1 - math.cos(math.pi * cycle_progress))
 
 
+def _sub_scheduler_states(state_dict: Mapping, expected: int, kind: str) -> Any:
+    """``state_dict["schedulers"]`` of a scheduler made of ``expected`` sub-schedulers, validated."""
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"Argument state_dict should be a dictionary, but given {type(state_dict)}")
+    if "schedulers" not in state_dict:
+        raise ValueError(
+            f"Required state attribute 'schedulers' is absent in provided state_dict '{state_dict.keys()}'"
+        )
+    sds = state_dict["schedulers"]
+    if len(sds) != expected:
+        raise ValueError(
+            f"Input state_dict contains {len(sds)} state_dicts of {kind} schedulers, but {expected} needed"
+        )
+    return sds
+
+
 class ConcatScheduler(ParamScheduler):
     """Run ``schedulers`` one after the other: ``durations[i]`` events for scheduler ``i``, the last one forever.
 
@@ -403,18 +419,7 @@ class ConcatScheduler(ParamScheduler):
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restore the sub-schedulers and the position in the concatenation (mid-scheduler resume is exact)."""
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Argument state_dict should be a dictionary, but given {type(state_dict)}")
-        if "schedulers" not in state_dict:
-            raise ValueError(
-                f"Required state attribute 'schedulers' is absent in provided state_dict '{state_dict.keys()}'"
-            )
-        sds = state_dict["schedulers"]
-        if len(sds) != len(self.schedulers):
-            raise ValueError(
-                f"Input state_dict contains {len(sds)} state_dicts of concatenated schedulers, "
-                f"but {len(self.schedulers)} needed"
-            )
+        sds = _sub_scheduler_states(state_dict, len(self.schedulers), "concatenated")
         for s, sd in zip(self.schedulers, sds):
             s.load_state_dict(sd)
         super().load_state_dict(state_dict)
@@ -708,18 +713,7 @@ class ParamGroupScheduler:
         return OrderedDict(schedulers=[(n, s.state_dict()) for n, s in zip(self.names, self.schedulers)])
 
     def load_state_dict(self, state_dict: Mapping) -> None:
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Argument state_dict should be a dictionary, but given {type(state_dict)}")
-        if "schedulers" not in state_dict:
-            raise ValueError(
-                f"Required state attribute 'schedulers' is absent in provided state_dict '{state_dict.keys()}'"
-            )
-        sds = state_dict["schedulers"]
-        if len(sds) != len(self.schedulers):
-            raise ValueError(
-                f"Input state_dict contains {len(sds)} state_dicts of param group schedulers, "
-                f"but {len(self.schedulers)} needed"
-            )
+        sds = _sub_scheduler_states(state_dict, len(self.schedulers), "param group")
         for required_name, s, (n, sd) in zip(self.names, self.schedulers, sds):
             if required_name != n:
                 raise ValueError(
