@@ -2,54 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.metric import Metric, _accumulate, reinit__is_reduced
-
-# batch sums kept aside before they are folded into the float64 accumulator (bounds their memory)
-_FOLD_EVERY = 1024
+from ignite.metrics._pending import _PendingSums
+from ignite.metrics.metric import Metric, reinit__is_reduced
 
 
-class _BatchSumMetric(Metric):
-    """Accumulates ``Σ value`` over samples in ``_sum_attr`` and the number of samples in ``_num_examples``;
-    the result is their ratio.
+class _BatchSumMetric(_PendingSums, Metric):
+    """Accumulates ``Σ value`` over samples in ``_sum_attr`` (float64) and the number of samples in
+    ``_num_examples``; the result is their ratio.
 
-    ``update`` only appends the batch sum (a 0-d tensor on the input's device) to a list: the float64
-    accumulator (see :mod:`ignite.metrics.metric` for its device) receives the pending sums in one reduction
-    every ``_FOLD_EVERY`` batches and whenever the state is read (``compute``, ``sync_all_reduce``, state
-    dicts), which saves a mixed-precision add per batch.
+    ``update`` queues the batch sum (a 0-d tensor on the input's device, see :class:`_PendingSums`); the queue
+    is folded into the accumulator in one reduction every ``_fold_every`` batches and whenever the state is
+    read, which saves a mixed-precision add per batch.
 
     Subclasses name their accumulator (``_sum_attr``, also in ``_state_dict_all_req_keys``), add batch sums with
     :meth:`_add` and define ``compute`` as ``sync_all_reduce(<accumulator>, "_num_examples")(self._mean(...))``.
     """
 
     _sum_attr: str
+    _fold_every = 1024  # 0-d partials: the queue stays small
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_sum_attr" in cls.__dict__:
+            cls._pending_attrs = (cls._sum_attr,)
 
     @reinit__is_reduced
     def reset(self) -> None:
         self.__dict__[self._sum_attr] = torch.tensor(0.0, dtype=self._double_dtype, device=self._device)
         self._num_examples = 0
-        self._pending: list[torch.Tensor] = []
+        self._reset_pending()
 
-    def _add(self, batch_sum: torch.Tensor, n: int) -> None:
+    def _add(self, batch_sum: torch.Tensor, n: int, *extra: Any) -> None:
+        """Queue ``batch_sum`` of ``n`` samples (``extra`` items ride along for :meth:`_reduce_pending`)."""
         if batch_sum.requires_grad:
             batch_sum = batch_sum.detach()
-        pending = self._pending
-        pending.append(batch_sum)
         self._num_examples += n
-        if len(pending) >= _FOLD_EVERY:
-            self._fold_pending()
+        self._queue((batch_sum, *extra))
 
-    def _pending_sum(self, pending: list[torch.Tensor]) -> torch.Tensor:
-        return _stack(pending).sum(dtype=self._double_dtype)
-
-    def _fold_pending(self) -> None:
-        pending = self._pending
-        if pending:
-            state = self.__dict__
-            state[self._sum_attr] = _accumulate(state[self._sum_attr], self._pending_sum(pending))
-            pending.clear()
+    def _reduce_pending(self, pending: list[tuple[Any, ...]]) -> list[torch.Tensor]:
+        return [_stack([p[0] for p in pending]).sum(dtype=self._double_dtype)]
 
     def _mean(self, name: str, divisor: int = 1) -> float:
         self._fold_pending()

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from ignite.exceptions import NotComputableError
+from ignite.metrics._pending import _PendingSums
 from ignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["Accuracy"]
@@ -53,76 +54,6 @@ def _nonbinary(t: torch.Tensor) -> torch.Tensor:
     if t.dtype == torch.bool:
         return torch.zeros((), dtype=torch.bool, device=t.device)
     return ((t != 0) & (t != 1)).any()
-
-
-class _PendingSums:
-    """Mixin for metrics whose state is a few sums: queue each batch's partials, reduce them in bulk.
-
-    Adding a partial sum into an accumulator is one tensor operation per batch and attribute; queueing it is a
-    list append. The queue is reduced (``_reduce_pending``: by default the partials at each position are
-    stacked and summed) and added into the attributes named by ``_pending_attrs`` every ``_fold_every``
-    batches, once the queued tensors hold ``_fold_numel`` elements, and before ``compute``, ``state_dict`` and
-    ``load_state_dict``. A metric may queue raw per-element tensors (e.g. a correctness mask) and reduce them
-    in ``_reduce_pending``, saving the per-batch reduction. Accumulators follow the data's device like
-    :func:`ignite.metrics.metric._accumulate`. Subclasses call ``_reset_pending`` from ``reset`` and
-    ``_fold`` at the start of ``compute``.
-    """
-
-    _pending_attrs: tuple[str, ...] = ()
-    _fold_every = 64
-    _fold_numel = 1 << 16
-
-    def _reset_pending(self) -> None:
-        self._pending: list[tuple[torch.Tensor, ...]] = []
-        self._pending_numel = 0
-
-    def _queue(self, partials: tuple[torch.Tensor, ...], numel: int = 0) -> None:
-        pending = self._pending
-        pending.append(partials)
-        if numel:
-            self._pending_numel += numel
-            if self._pending_numel >= self._fold_numel:
-                self._fold()
-                return
-        if len(pending) >= self._fold_every:
-            self._fold()
-
-    def _fold(self) -> None:
-        pending = self._pending
-        if not pending:
-            return
-        self._pending = []
-        self._pending_numel = 0
-        self._add_totals(self._reduce_pending(pending))
-
-    def _reduce_pending(self, pending: list[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
-        totals = []
-        for i in range(len(pending[0])):
-            parts = [p[i] for p in pending]
-            totals.append(parts[0] if len(parts) == 1 else torch.stack(parts).sum(dim=0))
-        return totals
-
-    def _add_totals(self, totals: list[torch.Tensor]) -> None:
-        """Add the reduced partials into the attributes of ``_pending_attrs``."""
-        for name, total in zip(self._pending_attrs, totals):
-            self.__dict__[name] = self._fold_into(self.__dict__[name], total)
-
-    def _fold_into(self, acc: Any, total: torch.Tensor) -> torch.Tensor:
-        """``acc + total`` out of place (``acc`` may be a tensor loaded from a user's state dict)."""
-        if acc.device != total.device:
-            if acc.device.type == "cpu":
-                acc = acc.to(total.device)
-            else:
-                total = total.to(acc.device)
-        return acc + total
-
-    def _state_dict_per_rank(self) -> Any:
-        self._fold()
-        return super()._state_dict_per_rank()  # type: ignore[misc]
-
-    def _load_state_dict_per_rank(self, state_dict: Any) -> None:
-        self._reset_pending()
-        super()._load_state_dict_per_rank(state_dict)  # type: ignore[misc]
 
 
 def _count_true(pending: list[tuple[torch.Tensor, ...]]) -> torch.Tensor:
@@ -343,12 +274,8 @@ class Accuracy(_PendingSums, _BaseClassification):
     def _reduce_pending(self, pending: list[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
         return [_count_true(pending)]
 
-    def compute(self) -> float:
-        self._fold()
-        return self._compute()
-
     @sync_all_reduce("_num_examples", "_num_correct")
-    def _compute(self) -> float:
+    def compute(self) -> float:
         if self._num_examples == 0:
             raise NotComputableError("Accuracy must have at least one example before it can be computed.")
         return self._num_correct.item() / self._num_examples

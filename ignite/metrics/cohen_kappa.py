@@ -113,7 +113,7 @@ class _CohenKappaConfusionMatrix(ConfusionMatrix):
         super()._add_totals([counts[1 : c * c + 1]])
 
     def compute(self) -> float:  # type: ignore[override]
-        self._fold()
+        self._fold_pending()
         if bool(self._invalid_predictions > 0):
             raise ValueError(f"y_pred should hold labels in [0, {self.num_classes}), but some labels were outside")
         return _kappa(super().compute(), self.weights)

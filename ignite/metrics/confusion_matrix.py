@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.accuracy import _identity, _PendingSums, _scatter_count
+from ignite.metrics._pending import _PendingSums
+from ignite.metrics.accuracy import _identity, _scatter_count
 from ignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
 from ignite.metrics.metrics_lambda import MetricsLambda
 
@@ -120,12 +121,8 @@ class ConfusionMatrix(_PendingSums, Metric):
         c = self.num_classes
         super()._add_totals([totals[0].view(c, c)])
 
-    def compute(self) -> torch.Tensor:
-        self._fold()
-        return self._compute()
-
     @sync_all_reduce("confusion_matrix", "_num_examples")
-    def _compute(self) -> torch.Tensor:
+    def compute(self) -> torch.Tensor:
         if self._num_examples == 0:
             raise NotComputableError("Confusion matrix must have at least one example before it can be computed.")
         matrix = self.confusion_matrix.to(self._device)

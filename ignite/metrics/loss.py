@@ -59,23 +59,14 @@ class Loss(_BatchSumMetric):
             average_loss = self._loss_fn(y_pred, y, **kwargs)
         if average_loss.ndim != 0:
             raise ValueError("loss_fn did not return the average loss.")
-        if average_loss.requires_grad:
-            average_loss = average_loss.detach()
         n = self._batch_size(y)
-        # the average is weighted by n when pending sums are folded (no multiplication per batch)
-        self._weights.append(n)
-        self._add(average_loss, n)
+        # the average is weighted by n when the queue is folded (no multiplication per batch)
+        self._add(average_loss, n, n)
 
-    @reinit__is_reduced
-    def reset(self) -> None:
-        super().reset()
-        self._weights: list[int] = []
-
-    def _pending_sum(self, pending: list[torch.Tensor]) -> torch.Tensor:
-        averages = _stack(pending).to(self._double_dtype)
-        weights = torch.tensor(self._weights, dtype=self._double_dtype, device=averages.device)
-        self._weights.clear()
-        return averages.dot(weights)
+    def _reduce_pending(self, pending: list[tuple[Any, ...]]) -> list[torch.Tensor]:
+        averages = _stack([p[0] for p in pending]).to(self._double_dtype)
+        weights = torch.tensor([p[1] for p in pending], dtype=self._double_dtype, device=averages.device)
+        return [averages.dot(weights)]
 
     @sync_all_reduce("_sum", "_num_examples")
     def compute(self) -> float:

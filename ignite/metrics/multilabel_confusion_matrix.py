@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.accuracy import _identity, _nonbinary, _PendingSums
+from ignite.metrics._pending import _PendingSums
+from ignite.metrics.accuracy import _identity, _nonbinary
 from ignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["MultiLabelConfusionMatrix"]
@@ -105,12 +106,8 @@ class MultiLabelConfusionMatrix(_PendingSums, Metric):
         tn = n - predicted - actual + tp
         self._queue((torch.stack((tn, fp, fn, tp), dim=1).view(-1, 2, 2),))
 
-    def compute(self) -> torch.Tensor:
-        self._fold()
-        return self._compute()
-
     @sync_all_reduce("confusion_matrix", "_num_examples")
-    def _compute(self) -> torch.Tensor:
+    def compute(self) -> torch.Tensor:
         if self._num_examples == 0:
             raise NotComputableError("Confusion matrix must have at least one example before it can be computed.")
         matrix = self.confusion_matrix.to(self._device)

@@ -9,7 +9,8 @@ from typing import Any
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.accuracy import _BaseClassification, _bincount, _identity, _PendingSums
+from ignite.metrics._pending import _PendingSums
+from ignite.metrics.accuracy import _BaseClassification, _bincount, _identity
 from ignite.metrics.metric import _world_size, reinit__is_reduced
 
 __all__ = ["Precision"]
@@ -238,7 +239,7 @@ class _BasePrecisionRecall(_PendingSums, _BaseClassification):
             self._weight = zeros.clone()
 
     def compute(self) -> torch.Tensor | float:
-        self._fold()
+        self._fold_pending()
         world_size = _world_size()
         if world_size > 1:
             self._fill_absent_state()

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.accuracy import _cat_flat, _identity, _PendingSums
+from ignite.metrics._pending import _PendingSums
+from ignite.metrics.accuracy import _cat_flat, _identity
 from ignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["TopKCategoricalAccuracy"]
@@ -68,12 +69,8 @@ class TopKCategoricalAccuracy(_PendingSums, Metric):
     def _reduce_pending(self, pending: list[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
         return [torch.count_nonzero(_cat_flat([p[0] for p in pending]) < self._k)]
 
-    def compute(self) -> float:
-        self._fold()
-        return self._compute()
-
     @sync_all_reduce("_num_correct", "_num_examples")
-    def _compute(self) -> float:
+    def compute(self) -> float:
         if self._num_examples == 0:
             raise NotComputableError(
                 "TopKCategoricalAccuracy must have at least one example before it can be computed."

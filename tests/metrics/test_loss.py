@@ -99,3 +99,25 @@ def test_many_small_updates_equal_one_big(n, cuts, seed):
 def test_state_dict_roundtrip():
     check_state_dict_roundtrip(lambda: Loss(torch.nn.CrossEntropyLoss()), cls_batches())
     assert np.isfinite(Loss(F.mse_loss)._sum.item())
+
+
+def test_loss_folds_its_queue_with_the_batch_weights():
+    # more batches than the queue holds (folds mid-epoch), batch sizes all different: a weighted mean
+    from ignite.metrics import Loss, MeanSquaredError
+
+    g = torch.Generator().manual_seed(3)
+    loss, mse = Loss(F.mse_loss), MeanSquaredError()
+    preds, targets, weights, averages = [], [], [], []
+    for i in range(2500):
+        n = 1 + i % 7
+        p, t = torch.randn(n, generator=g), torch.randn(n, generator=g)
+        loss.update((p, t))
+        mse.update((p, t))
+        preds.append(p.numpy())
+        targets.append(t.numpy())
+        weights.append(n)
+        averages.append(float(F.mse_loss(p, t)))
+        if i == 1500:
+            assert len(loss._pending) < 1024 and len(mse._pending) < 1024  # folded at least once
+    assert_close(loss.compute(), np.average(averages, weights=weights), rtol=1e-9)
+    assert_close(mse.compute(), mean_squared_error(np.concatenate(targets), np.concatenate(preds)), rtol=1e-9)
