@@ -33,6 +33,25 @@ def _dump(out_dir: str, name: str, data: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
+def read_result(out_dir: Path, name: str) -> dict:
+    """What a worker wrote with ``_dump``."""
+    return json.loads((out_dir / f"{name}.json").read_text())
+
+
+def expected_config(world_size: int, nproc_per_node: int, nnodes: int) -> dict:
+    """The configuration a gloo run of that shape reports (``check_config``)."""
+    exp = {
+        "world_size": world_size,
+        "nproc_per_node": nproc_per_node,
+        "nnodes": nnodes,
+        "backend": "gloo",
+        "model_name": "native-dist",
+    }
+    if not torch.cuda.is_available():
+        exp["device"] = "cpu"
+    return exp
+
+
 # ----------------------------------------------------------------------------------------------------
 # configuration queries
 

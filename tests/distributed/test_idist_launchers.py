@@ -11,35 +11,18 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE
 
 sys.path.insert(0, str(Path(__file__).parent))
+from idist_workers import expected_config as _expected  # noqa: E402
 from idist_workers import free_port  # noqa: E402
+from idist_workers import read_result as _read  # noqa: E402
 
 pytestmark = pytest.mark.distributed
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
-CPU_DEVICE = not torch.cuda.is_available()
-
-
-def _read(out_dir: Path, name: str) -> dict:
-    return json.loads((out_dir / f"{name}.json").read_text())
-
-
-def _expected(world_size: int, nproc_per_node: int, nnodes: int) -> dict:
-    exp = {
-        "world_size": world_size,
-        "nproc_per_node": nproc_per_node,
-        "nnodes": nnodes,
-        "backend": "gloo",
-        "model_name": "native-dist",
-    }
-    if CPU_DEVICE:
-        exp["device"] = "cpu"
-    return exp
 
 
 def _python_env(**extra: str) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -17,28 +16,11 @@ from ignite.distributed import RankFailedError
 
 sys.path.insert(0, str(Path(__file__).parent))
 import idist_workers  # noqa: E402
+from idist_workers import expected_config as _expected  # noqa: E402
 from idist_workers import free_port  # noqa: E402
+from idist_workers import read_result as _read  # noqa: E402
 
 pytestmark = pytest.mark.distributed
-
-CPU_DEVICE = not torch.cuda.is_available()
-
-
-def _read(out_dir: Path, name: str) -> dict:
-    return json.loads((out_dir / f"{name}.json").read_text())
-
-
-def _expected(world_size: int, nproc_per_node: int, nnodes: int) -> dict:
-    exp = {
-        "world_size": world_size,
-        "nproc_per_node": nproc_per_node,
-        "nnodes": nnodes,
-        "backend": "gloo",
-        "model_name": "native-dist",
-    }
-    if CPU_DEVICE:
-        exp["device"] = "cpu"
-    return exp
 
 
 # ------------------------------------------------------------------------------------------------------
