@@ -259,8 +259,30 @@ def _check_event_known(event: Any) -> None:
         raise RuntimeError(f"Unknown event name '{event}'")
 
 
+class _NullBackend:
+    """Stands in for a backend client on a rank that does not log: every attribute is a no-op callable."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _NULL_BACKEND
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_NULL_BACKEND = _NullBackend()
+
+
 class BaseLogger(metaclass=ABCMeta):
     """Base of the experiment loggers: attaches :class:`BaseHandler` objects to engine events.
+
+    Distributed runs: an experiment logger created on a process whose rank is not 0 is *inactive*: it creates
+    no files and opens no connections, and ``attach`` registers nothing, so one script runs unchanged under
+    ``idist.Parallel``. Set ``all_ranks = True`` on the logger class (or a subclass) to log from every rank.
 
     ```python
     with TensorboardLogger(log_dir="runs") as tb_logger:  # close() on exit
@@ -284,6 +306,8 @@ class BaseLogger(metaclass=ABCMeta):
         (``Events.STARTED | Events.COMPLETED``); every event must have a counter (``State.event_to_attr``).
         Returns a handle whose ``remove()`` detaches the handler.
         """
+        if getattr(self, "_inactive", False):
+            return RemovableEventHandle(event_name, log_handler, engine)
         if isinstance(event_name, EventsList):
             for name in event_name:
                 _check_event_known(name)
@@ -293,6 +317,21 @@ class BaseLogger(metaclass=ABCMeta):
 
         _check_event_known(event_name)
         return engine.add_event_handler(event_name, log_handler, self, event_name, *args, **kwargs)
+
+    all_ranks: bool = False
+    """Log from every process of a distributed run, not only from rank 0."""
+
+    def _inactive_on_this_rank(self) -> bool:
+        """Called first by a concrete logger's ``__init__``: true (and the logger marked inactive) when this
+        process must not log. The caller then sets its backend attributes to :data:`_NULL_BACKEND` and returns
+        before creating any client, file or connection."""
+        if self.all_ranks:
+            self._inactive = False
+            return False
+        from ignite import distributed as idist
+
+        self._inactive = idist.get_rank() != 0
+        return self._inactive
 
     def attach_output_handler(self, engine: Engine, event_name: Any, *args: Any, **kwargs: Any) -> RemovableEventHandle:
         """Attach the logger's output handler built with ``*args, **kwargs`` (see its ``OutputHandler``)."""
