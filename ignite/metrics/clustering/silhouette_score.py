@@ -60,7 +60,7 @@ class SilhouetteScore(_ClusteringMetricBase):
             try:
                 import sklearn  # noqa: F401
             except ImportError:
-                raise ModuleNotFoundError("This module requires scikit-learn to be installed.")
+                raise ModuleNotFoundError("This module requires scikit-learn to be installed.") from None
         super().__init__(
             output_transform=output_transform,
             check_compute_fn=check_compute_fn,
