@@ -58,7 +58,10 @@ class Perplexity(Metric):
                 f"y_pred and y have incompatible shapes: y_pred={tuple(y_pred.shape)}, y={tuple(y.shape)} "
                 "(expected y_pred[0] == y[0] and y_pred[2:] == y[1:])."
             )
-        nll = F.cross_entropy(y_pred.detach(), y, reduction="sum", ignore_index=self.ignore_index)
+        logits = y_pred.detach()
+        if logits.dtype in (torch.float16, torch.bfloat16):  # a half-precision sum of many terms drifts
+            logits = logits.float()
+        nll = F.cross_entropy(logits, y, reduction="sum", ignore_index=self.ignore_index)
         tokens = (y != self.ignore_index).sum()
         self._sum_of_nll = _accumulate(self._sum_of_nll, nll.to(self._double_dtype))
         self._num_tokens = _accumulate(self._num_tokens, tokens)
