@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -71,4 +72,8 @@ class Perplexity(Metric):
         tokens = int(self._num_tokens.item())
         if tokens == 0:
             raise NotComputableError("Perplexity must have at least one example before it can be computed.")
-        return float(torch.exp(self._sum_of_nll / tokens).item())
+        total = self._sum_of_nll.item()
+        if math.isnan(total):
+            raise ValueError("Perplexity is undefined: y_pred held NaN values (the summed cross-entropy is NaN).")
+        mean = total / tokens
+        return math.exp(mean) if mean < 709.0 else math.inf  # (math.exp overflows past ~709.78)

@@ -111,3 +111,12 @@ def test_errors():
     m.update((torch.zeros(2, 3), torch.tensor([-100, -100])))  # every target ignored: still nothing counted
     with pytest.raises(NotComputableError):
         m.compute()
+
+
+def test_nan_logits_are_refused():
+    m = Perplexity()
+    logits, targets = data(6)
+    logits[2, :, 1] = float("nan")
+    m.update((logits, targets))
+    with pytest.raises(ValueError, match=r"^Perplexity is undefined: y_pred held NaN values"):
+        m.compute()
