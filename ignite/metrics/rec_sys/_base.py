@@ -28,6 +28,18 @@ def _ranked(y_pred: torch.Tensor, values: torch.Tensor, k: int) -> torch.Tensor:
     return values.gather(1, order)
 
 
-def _columns(top_k: list[int], available: int) -> torch.Tensor:
-    """Column ``min(k, available) - 1`` of a cumulative per-rank tensor for each ``k``."""
-    return torch.tensor([min(k, available) - 1 for k in top_k])
+_COLUMNS: dict[tuple, torch.Tensor] = {}
+
+
+def _columns(top_k: list[int], available: int, device: torch.device) -> torch.Tensor:
+    """Column ``min(k, available) - 1`` of a cumulative per-rank tensor for each ``k``, on ``device``.
+
+    Cached: copying a fresh index tensor to an accelerator at every update would wait for the queued work.
+    """
+    key = (tuple(top_k), available, device)
+    columns = _COLUMNS.get(key)
+    if columns is None:
+        if len(_COLUMNS) > 256:
+            _COLUMNS.clear()
+        columns = _COLUMNS[key] = torch.tensor([min(k, available) - 1 for k in top_k], device=device)
+    return columns

@@ -68,7 +68,7 @@ class HitRate(Metric):
         relevant = y > 0
         available = min(self.top_k[-1], y.shape[1])
         found = _ranked(y_pred, relevant, available).cumsum(dim=1) > 0  # hit within the first j+1 items
-        hits = found[:, _columns(self.top_k, available).to(found.device)]
+        hits = found[:, _columns(self.top_k, available, found.device)]
         if self.ignore_zero_hits:  # masked, not indexed: no host synchronisation
             kept = relevant.any(dim=1)
             hits = hits & kept[:, None]

@@ -86,7 +86,7 @@ class NDCG(Metric):
         dcg = (self._gain(_ranked(y_pred, relevance, available)) * discount).cumsum(dim=1)
         ideal = torch.sort(relevance, dim=1, descending=True).values[:, :available]
         idcg = (self._gain(ideal) * discount).cumsum(dim=1)
-        columns = _columns(self.top_k, available).to(y.device)
+        columns = _columns(self.top_k, available, y.device)
         dcg, idcg = dcg[:, columns], idcg[:, columns]
         ndcg = torch.where(idcg > 0, dcg / torch.where(idcg > 0, idcg, 1.0), 0.0)
         if self.ignore_zero_hits:  # masked, not indexed: no host synchronisation
