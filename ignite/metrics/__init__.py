@@ -45,6 +45,14 @@ _NAMES = {
     "KLDivergence": "kl_divergence",
     "JSDivergence": "js_divergence",
     "GpuInfo": "gpu_info",
+    "Bleu": "nlp.bleu",
+    "CharacterErrorRate": "nlp.character_error_rate",
+    "Perplexity": "nlp.perplexity",
+    "Rouge": "nlp.rouge",
+    "RougeN": "nlp.rouge",
+    "RougeL": "nlp.rouge",
+    "HitRate": "rec_sys.hitrate",
+    "NDCG": "rec_sys.ndcg",
 }
 _SUBMODULES: tuple[str, ...] = ()  # the family subpackages ("regression", "nlp", ...) join with their code
 
@@ -57,6 +65,9 @@ __all__ = [
     "RootMeanSquaredError", "RunningAverage", "VariableAccumulation", "Frequency",
     "AveragePrecision", "CohenKappa", "GpuInfo", "PrecisionRecallCurve", "RocCurve", "ROC_AUC",
     "MeanAveragePrecision",
+    "Bleu", "CharacterErrorRate", "Rouge", "RougeN", "RougeL", "Perplexity", "clustering", "fairness",
+    "HitRate", "NDCG",
 ]  # fmt: skip
+_SUBMODULES += ("clustering", "fairness", "nlp", "rec_sys")
 
 __getattr__ = lazy_getattr(__name__, _NAMES, _SUBMODULES)

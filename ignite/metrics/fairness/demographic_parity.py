@@ -7,9 +7,10 @@ from collections.abc import Callable, Hashable, Sequence
 import torch
 
 from ignite.exceptions import NotComputableError
+from ignite.metrics._device_sum import _add_partial
 from ignite.metrics.accuracy import _BaseClassification, _bincount
 from ignite.metrics.fairness.base import SubgroupDifference
-from ignite.metrics.metric import _accumulate, _identity, _idist, _world_size, reinit__is_reduced
+from ignite.metrics.metric import _identity, _idist, _world_size, reinit__is_reduced
 
 __all__ = ["SelectionRate", "DemographicParityDifference"]
 
@@ -70,7 +71,7 @@ class SelectionRate(_BaseClassification):
         if self._num_positives.numel() == 0:
             self._num_positives = counts.to(self._device)
         else:
-            self._num_positives = _accumulate(self._num_positives, counts)
+            self._num_positives = _add_partial(self._num_positives, counts)
         self._num_examples += total
 
     def compute(self) -> torch.Tensor:

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.metric import Metric, _accumulate, _identity, reinit__is_reduced, sync_all_reduce
+from ignite.metrics._device_sum import _add_partial
+from ignite.metrics.metric import Metric, _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["Perplexity"]
 
@@ -64,8 +65,8 @@ class Perplexity(Metric):
             logits = logits.float()
         nll = F.cross_entropy(logits, y, reduction="sum", ignore_index=self.ignore_index)
         tokens = (y != self.ignore_index).sum()
-        self._sum_of_nll = _accumulate(self._sum_of_nll, nll.to(self._double_dtype))
-        self._num_tokens = _accumulate(self._num_tokens, tokens)
+        self._sum_of_nll = _add_partial(self._sum_of_nll, nll.to(self._double_dtype))
+        self._num_tokens = _add_partial(self._num_tokens, tokens)
 
     @sync_all_reduce("_sum_of_nll", "_num_tokens")
     def compute(self) -> float:

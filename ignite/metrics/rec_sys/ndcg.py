@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ignite.exceptions import NotComputableError
-from ignite.metrics.metric import Metric, _accumulate, _identity, reinit__is_reduced, sync_all_reduce
+from ignite.metrics._device_sum import _add_partial
+from ignite.metrics.metric import Metric, _identity, reinit__is_reduced, sync_all_reduce
 from ignite.metrics.rec_sys._base import _check_ranking_output, _columns, _ranked
 
 __all__ = ["NDCG"]
@@ -95,8 +96,8 @@ class NDCG(Metric):
             rows = kept.sum()
         else:
             rows = torch.tensor(y.shape[0], dtype=torch.int64)
-        self._sum_ndcg_per_k = _accumulate(self._sum_ndcg_per_k, ndcg.sum(dim=0))
-        self._num_examples = _accumulate(self._num_examples, rows)
+        self._sum_ndcg_per_k = _add_partial(self._sum_ndcg_per_k, ndcg.sum(dim=0))
+        self._num_examples = _add_partial(self._num_examples, rows)
 
     @sync_all_reduce("_sum_ndcg_per_k", "_num_examples")
     def compute(self) -> list[float]:
