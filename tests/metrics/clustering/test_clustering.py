@@ -205,3 +205,13 @@ def test_inputs_are_not_modified():
         m.update((features, labels))
         m.compute()
     assert torch.equal(features, copies[0]) and torch.equal(labels, copies[1])
+
+
+def test_scikit_learn_only_needed_for_its_own_kwargs(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now fails
+    features, labels = data(6)
+    for m in (SilhouetteScore(silhouette_kwargs={"metric": "cosine"}), DaviesBouldinScore(), CalinskiHarabaszScore()):
+        m.update((features, labels))
+        assert np.isfinite(m.compute())
+    with pytest.raises(ModuleNotFoundError, match=r"^This module requires scikit-learn to be installed.$"):
+        SilhouetteScore(silhouette_kwargs={"sample_size": 10})
