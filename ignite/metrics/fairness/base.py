@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
@@ -40,6 +41,8 @@ class _SubgroupBase(Metric):
         self._user_groups = list(groups)
         if len(self._user_groups) == 0:
             raise ValueError("groups should hold at least one group id, got an empty sequence")
+        if not all(isinstance(g, numbers.Number) for g in self._user_groups):
+            raise TypeError(f"groups should hold numbers (values of group_labels), got {self._user_groups}")
         if len({str(g) for g in self._user_groups}) != len(self._user_groups):
             raise ValueError(f"groups should hold distinct group ids, got {self._user_groups}")
         self._metrics = {g: copy.deepcopy(base_metric) for g in self._user_groups}

@@ -63,6 +63,8 @@ class Perplexity(Metric):
         logits = y_pred.detach()
         if logits.dtype in (torch.float16, torch.bfloat16):  # a half-precision sum of many terms drifts
             logits = logits.float()
+        if y.dtype != torch.int64:  # cross_entropy takes int64 class indices only
+            y = y.long()
         nll = F.cross_entropy(logits, y, reduction="sum", ignore_index=self.ignore_index)
         tokens = (y != self.ignore_index).sum()
         self._sum_of_nll = _add_partial(self._sum_of_nll, nll.to(self._double_dtype))

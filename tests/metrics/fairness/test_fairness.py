@@ -219,6 +219,8 @@ def test_errors():
         SubgroupMetric("accuracy", [0, 1])
     with pytest.raises(ValueError, match=r"^groups should hold at least one group id"):
         SubgroupMetric(Accuracy(), [])
+    with pytest.raises(TypeError, match=r"^groups should hold numbers \(values of group_labels\), got \['a', 'b'\]$"):
+        SubgroupMetric(Accuracy(), ["a", "b"])
     with pytest.raises(ValueError, match=r"^groups should hold distinct group ids"):
         SubgroupMetric(Accuracy(), [0, 0])
     m = SubgroupAccuracyDifference([0, 1])

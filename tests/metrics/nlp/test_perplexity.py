@@ -52,6 +52,13 @@ def test_matches_reference(shape, dtype, ignore):
     assert m.compute() == pytest.approx(reference(logits.float(), targets), rel=rtol)
 
 
+def test_int32_targets():
+    logits, targets = data(7)
+    m = Perplexity()
+    m.update((logits, targets.int()))
+    assert m.compute() == pytest.approx(reference(logits, targets), rel=1e-6)
+
+
 def test_ignore_index_argument():
     logits, targets = data(1)
     targets[:, 0] = 3
