@@ -32,6 +32,7 @@ class MutualInformation(Entropy):
     _pending_attrs = ("_sum_of_entropies", "_sum_of_probabilities")
     # all three are saved (earlier releases saved only the probabilities: a resumed metric was wrong)
     _state_dict_all_req_keys = ("_sum_of_probabilities", "_sum_of_entropies", "_num_examples")
+    _state_dict_added_keys = ("_sum_of_entropies", "_num_examples")
 
     @reinit__is_reduced
     def reset(self) -> None:
