@@ -15,6 +15,7 @@ from ignite.metrics.metric import _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["SSIM"]
 
+
 def _gaussian_1d(k: int, sigma: float) -> torch.Tensor:
     x = torch.linspace(-(k - 1) / 2, (k - 1) / 2, k, dtype=torch.float64)
     g = torch.exp(-(x**2) / (2 * sigma**2))

@@ -25,7 +25,9 @@ def hsic_batch(x, y, sigma_x=-1.0, sigma_y=-1.0):
     b = len(x)
     k, l_ = gram(x, sigma_x), gram(y, sigma_y)
     one = np.ones(b)
-    value = np.trace(k @ l_) + (one @ k @ one) * (one @ l_ @ one) / ((b - 1) * (b - 2)) - 2 / (b - 2) * one @ k @ l_ @ one
+    value = (
+        np.trace(k @ l_) + (one @ k @ one) * (one @ l_ @ one) / ((b - 1) * (b - 2)) - 2 / (b - 2) * one @ k @ l_ @ one
+    )
     return max(value / (b * (b - 3)), 0.0)
 
 

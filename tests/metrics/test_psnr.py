@@ -13,9 +13,7 @@ from ignite.metrics import PSNR
 
 
 def reference(y_pred, y, data_range):
-    return np.mean(
-        [peak_signal_noise_ratio(t.numpy(), p.numpy(), data_range=data_range) for p, t in zip(y_pred, y)]
-    )
+    return np.mean([peak_signal_noise_ratio(t.numpy(), p.numpy(), data_range=data_range) for p, t in zip(y_pred, y)])
 
 
 def images(shape, dtype, seed):
@@ -47,7 +45,9 @@ def test_errors_and_empty_state():
     m = PSNR(1.0)
     with pytest.raises(TypeError, match=r"Expected y_pred and y to have the same data type. Got y_pred: torch.float32"):
         m.update((torch.rand(2, 3), torch.rand(2, 3).double()))
-    with pytest.raises(ValueError, match=r"Expected y_pred and y to have the same shape. Got y_pred: torch.Size\(\[2, 3\]\)"):
+    with pytest.raises(
+        ValueError, match=r"Expected y_pred and y to have the same shape. Got y_pred: torch.Size\(\[2, 3\]\)"
+    ):
         m.update((torch.rand(2, 3), torch.rand(2, 4)))
     with pytest.raises(ValueError, match="Expected y_pred and y to be non-empty"):
         m.update((torch.rand(0, 3), torch.rand(0, 3)))

@@ -11,7 +11,9 @@ __all__ = ["CanberraMetric"]
 
 
 class CanberraMetric(_SumRegression):
-    r"""Canberra distance :math:`\sum_i \frac{|A_i - P_i|}{|A_i| + |P_i|}` (a sum over all samples; 0.0 before any update).
+    r"""Canberra distance :math:`\sum_i \frac{|A_i - P_i|}{|A_i| + |P_i|}`.
+
+    A sum over all samples, 0.0 before any update.
 
     ``A`` is the target ``y``, ``P`` the prediction ``y_pred``; both of shape ``(N,)`` or ``(N, 1)``, floating
     point. The terms are evaluated in float64 on the inputs' device. ``compute`` returns a float.
@@ -23,9 +25,9 @@ class CanberraMetric(_SumRegression):
     ```
     """
 
-    _sums = ('_sum_of_errors',)
+    _sums = ("_sum_of_errors",)
     _count = None
-    _state_dict_all_req_keys = ('_sum_of_errors',)
+    _state_dict_all_req_keys = ("_sum_of_errors",)
 
     def _partials(self, p: torch.Tensor, a: torch.Tensor) -> list[torch.Tensor]:
         return [((a - p).abs() / (a.abs() + p.abs() + 1e-15)).sum()]

@@ -23,9 +23,9 @@ class ManhattanDistance(_SumRegression):
     ```
     """
 
-    _sums = ('_sum_of_errors',)
+    _sums = ("_sum_of_errors",)
     _count = None
-    _state_dict_all_req_keys = ('_sum_of_errors',)
+    _state_dict_all_req_keys = ("_sum_of_errors",)
 
     def _partials(self, p: torch.Tensor, a: torch.Tensor) -> list[torch.Tensor]:
         return [(a - p).abs().sum()]

@@ -39,4 +39,6 @@ class MeanAbsoluteRelativeError(_ByTargetRegression):
             raise NotComputableError(
                 "MeanAbsoluteRelativeError must have at least one sample before it can be computed."
             )
-        return _checked("MeanAbsoluteRelativeError", self._value("_sum_of_absolute_relative_errors") / self._num_samples)
+        return _checked(
+            "MeanAbsoluteRelativeError", self._value("_sum_of_absolute_relative_errors") / self._num_samples
+        )

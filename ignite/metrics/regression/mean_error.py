@@ -23,9 +23,9 @@ class MeanError(_SumRegression):
     ```
     """
 
-    _sums = ('_sum_of_errors',)
-    _count = '_num_examples'
-    _state_dict_all_req_keys = ('_sum_of_errors', '_num_examples')
+    _sums = ("_sum_of_errors",)
+    _count = "_num_examples"
+    _state_dict_all_req_keys = ("_sum_of_errors", "_num_examples")
 
     def _partials(self, p: torch.Tensor, a: torch.Tensor) -> list[torch.Tensor]:
         return [(a - p).sum()]

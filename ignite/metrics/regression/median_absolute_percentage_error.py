@@ -14,14 +14,16 @@ __all__ = ["MedianAbsolutePercentageError", "median_absolute_percentage_error_co
 
 
 def median_absolute_percentage_error_compute_fn(y_pred: torch.Tensor, y: torch.Tensor) -> float:
-    r"""The median absolute percentage error :math:`100 \cdot \text{median}(|A - P| / |A|)` of all elements, in float64."""
+    r"""The median absolute percentage error :math:`100 \cdot \text{median}(|A - P| / |A|)`
+    of all elements, in float64."""
     _nan_free(y_pred, y)
     y_pred, y = y_pred.double(), y.double()
     return 100.0 * _torch_median(torch.abs((y.view_as(y_pred) - y_pred) / y.view_as(y_pred)))
 
 
 class MedianAbsolutePercentageError(_StoredRegression):
-    r"""The median absolute percentage error :math:`100 \cdot \text{median}(|A - P| / |A|)` (``A`` = ``y``, ``P`` = ``y_pred``).
+    r"""The median absolute percentage error :math:`100 \cdot \text{median}(|A - P| / |A|)`
+    (``A`` = ``y``, ``P`` = ``y_pred``).
 
     Stores every prediction and target (``(N,)``, ``(N, 1)`` or ``(N, k)`` tensors; the median runs over all
     elements). In a distributed run the samples of every rank are gathered (ranks may hold different numbers),

@@ -14,14 +14,16 @@ __all__ = ["MedianRelativeAbsoluteError", "median_relative_absolute_error_comput
 
 
 def median_relative_absolute_error_compute_fn(y_pred: torch.Tensor, y: torch.Tensor) -> float:
-    r"""The median relative absolute error :math:`\text{median}(|A - P| / |A - \bar{A}|)` of all elements, in float64."""
+    r"""The median relative absolute error :math:`\text{median}(|A - P| / |A - \bar{A}|)`
+    of all elements, in float64."""
     _nan_free(y_pred, y)
     y_pred, y = y_pred.double(), y.double()
     return _torch_median(torch.abs(y.view_as(y_pred) - y_pred) / torch.abs(y.view_as(y_pred) - y.mean()))
 
 
 class MedianRelativeAbsoluteError(_StoredRegression):
-    r"""The median relative absolute error :math:`\text{median}(|A - P| / |A - \bar{A}|)` (``A`` = ``y``, ``P`` = ``y_pred``).
+    r"""The median relative absolute error :math:`\text{median}(|A - P| / |A - \bar{A}|)`
+    (``A`` = ``y``, ``P`` = ``y_pred``).
 
     Stores every prediction and target (``(N,)``, ``(N, 1)`` or ``(N, k)`` tensors; the median runs over all
     elements). In a distributed run the samples of every rank are gathered (ranks may hold different numbers),

@@ -135,4 +135,3 @@ def test_missing_scipy_is_named(monkeypatch):
     for cls in (R.KendallRankCorrelation, R.SpearmanRankCorrelation):
         with pytest.raises(ModuleNotFoundError, match="This module requires scipy to be installed."):
             cls()
-
