@@ -28,5 +28,5 @@ class _ByTargetRegression(_SumRegression):
 
 
 def _refuse_zero(y: torch.Tensor) -> None:
-    if bool((y == 0).any()):
+    if not y.all().item():  # one reduction: every target non-zero
         raise NotComputableError("The ground truth has 0.")
