@@ -33,28 +33,20 @@ _NAMES = {
     "StepStateScheduler": "state_param_scheduler",
     "MultiStepStateScheduler": "state_param_scheduler",
     "FastaiLRFinder": "lr_finder",
-    "FBResearchLogger": "fbresearch_logger",
     "EMAHandler": "ema_handler",
     "BasicTimeProfiler": "time_profilers",
     "HandlersTimeProfiler": "time_profilers",
     "ProgressBar": "tqdm_logger",
-    "ClearMLLogger": "clearml_logger",
-    "MLflowLogger": "mlflow_logger",
-    "NeptuneLogger": "neptune_logger",
-    "PolyaxonLogger": "polyaxon_logger",
-    "TensorboardLogger": "tensorboard_logger",
-    "VisdomLogger": "visdom_logger",
-    "WandBLogger": "wandb_logger",
     # beyond upstream (not in __all__)
     "ExactResume": "resume",
     "PreemptionHandler": "preemption",
     "CorruptCheckpointError": "checkpoint",
 }
 _SUBMODULES = (
-    "base_logger", "checkpoint", "clearml_logger", "early_stopping", "ema_handler", "fbresearch_logger",
-    "logger_utils", "lr_finder", "mlflow_logger", "neptune_logger", "param_scheduler", "polyaxon_logger",
-    "state_param_scheduler", "stores", "tensorboard_logger", "terminate_on_nan", "time_limit", "time_profilers",
-    "timing", "tqdm_logger", "utils", "visdom_logger", "wandb_logger", "resume", "preemption",
+    "base_logger", "checkpoint", "early_stopping", "ema_handler",
+    "logger_utils", "lr_finder", "param_scheduler",
+    "state_param_scheduler", "stores", "terminate_on_nan", "time_limit", "time_profilers",
+    "timing", "tqdm_logger", "utils", "resume", "preemption",
 )  # fmt: skip
 
 __all__ = [

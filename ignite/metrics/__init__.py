@@ -41,42 +41,22 @@ _NAMES = {
     "RootMeanSquaredError": "root_mean_squared_error",
     "MeanPairwiseDistance": "mean_pairwise_distance",
     "CosineSimilarity": "cosine_similarity",
-    "PSNR": "psnr",
-    "SSIM": "ssim",
     "Entropy": "entropy",
     "KLDivergence": "kl_divergence",
     "JSDivergence": "js_divergence",
-    "MutualInformation": "mutual_information",
-    "HSIC": "hsic",
-    "MaximumMeanDiscrepancy": "maximum_mean_discrepancy",
     "GpuInfo": "gpu_info",
-    "FID": "gan",
-    "InceptionScore": "gan",
-    "Bleu": "nlp",
-    "Rouge": "nlp",
-    "RougeN": "nlp",
-    "RougeL": "nlp",
-    "CharacterErrorRate": "nlp",
-    "Perplexity": "nlp",
-    "HitRate": "rec_sys",
-    "NDCG": "rec_sys",
-    "ObjectDetectionAvgPrecisionRecall": "vision.object_detection_average_precision_recall",
-    "CommonObjectDetectionMetrics": "vision.object_detection_average_precision_recall",
-    "coco_tensor_list_to_dict_list": "vision.object_detection_average_precision_recall",
 }
-_SUBMODULES = ("regression", "clustering", "fairness", "nlp", "gan", "rec_sys", "vision")
+_SUBMODULES: tuple[str, ...] = ()  # the family subpackages ("regression", "nlp", ...) join with their code
 
 __all__ = [
     "Metric", "Accuracy", "Loss", "MetricGroup", "MetricsLambda", "MeanAbsoluteError", "MeanPairwiseDistance",
     "MeanSquaredError", "MatthewsCorrCoef", "ConfusionMatrix", "CosineSimilarity", "ClassificationReport",
-    "TopKCategoricalAccuracy", "Average", "DiceCoefficient", "Entropy", "EpochMetric", "Fbeta", "FID",
-    "GeometricAverage", "IoU", "InceptionScore", "mIoU", "JaccardIndex", "JSDivergence", "KLDivergence", "HSIC",
-    "MaximumMeanDiscrepancy", "MultiLabelConfusionMatrix", "MutualInformation", "Precision", "PSNR", "Recall",
-    "RootMeanSquaredError", "RunningAverage", "VariableAccumulation", "Frequency", "SSIM", "Bleu",
-    "CharacterErrorRate", "Rouge", "RougeN", "RougeL", "Perplexity", "regression", "clustering", "fairness",
+    "TopKCategoricalAccuracy", "Average", "DiceCoefficient", "Entropy", "EpochMetric", "Fbeta",
+    "GeometricAverage", "IoU", "mIoU", "JaccardIndex", "JSDivergence", "KLDivergence",
+    "MultiLabelConfusionMatrix", "Precision", "Recall",
+    "RootMeanSquaredError", "RunningAverage", "VariableAccumulation", "Frequency",
     "AveragePrecision", "CohenKappa", "GpuInfo", "PrecisionRecallCurve", "RocCurve", "ROC_AUC",
-    "MeanAveragePrecision", "ObjectDetectionAvgPrecisionRecall", "CommonObjectDetectionMetrics",
-    "coco_tensor_list_to_dict_list", "HitRate", "NDCG",
+    "MeanAveragePrecision",
 ]  # fmt: skip
 
 __getattr__ = lazy_getattr(__name__, _NAMES, _SUBMODULES)
