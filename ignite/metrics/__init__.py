@@ -41,12 +41,18 @@ _NAMES = {
     "RootMeanSquaredError": "root_mean_squared_error",
     "MeanPairwiseDistance": "mean_pairwise_distance",
     "CosineSimilarity": "cosine_similarity",
+    "PSNR": "psnr",
+    "SSIM": "ssim",
     "Entropy": "entropy",
     "KLDivergence": "kl_divergence",
     "JSDivergence": "js_divergence",
+    "MutualInformation": "mutual_information",
+    "HSIC": "hsic",
+    "MaximumMeanDiscrepancy": "maximum_mean_discrepancy",
     "GpuInfo": "gpu_info",
 }
 _SUBMODULES: tuple[str, ...] = ()  # the family subpackages ("regression", "nlp", ...) join with their code
+_SUBMODULES += ("regression",)
 
 __all__ = [
     "Metric", "Accuracy", "Loss", "MetricGroup", "MetricsLambda", "MeanAbsoluteError", "MeanPairwiseDistance",
@@ -55,6 +61,7 @@ __all__ = [
     "GeometricAverage", "IoU", "mIoU", "JaccardIndex", "JSDivergence", "KLDivergence",
     "MultiLabelConfusionMatrix", "Precision", "Recall",
     "RootMeanSquaredError", "RunningAverage", "VariableAccumulation", "Frequency",
+    "HSIC", "MaximumMeanDiscrepancy", "MutualInformation", "PSNR", "SSIM", "regression",
     "AveragePrecision", "CohenKappa", "GpuInfo", "PrecisionRecallCurve", "RocCurve", "ROC_AUC",
     "MeanAveragePrecision",
 ]  # fmt: skip
