@@ -126,7 +126,8 @@ class _SumRegression(_PendingSums, _BaseRegression):
     def _update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
         y_pred, y = output
         if y_pred.dtype != y.dtype:
-            y_pred, y = y_pred.float(), y.float()
+            dtype = torch.promote_types(y_pred.dtype, y.dtype)
+            y_pred, y = y_pred.to(dtype), y.to(dtype)
         pair = torch.stack((y_pred, y))
         if self._count is not None:
             self.__dict__[self._count] += y.shape[0]

@@ -138,3 +138,11 @@ def test_long_epoch_keeps_float64_precision():
         for i in range(0, len(a), 20_000):
             metric.update((p[i : i + 20_000].float(), a[i : i + 20_000].float()))
         assert_close(metric.compute(), reference(name, p.float(), a.float()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_mixed_dtypes_compute_in_the_wider_one(name):
+    p, a = tensors(name, 40, seed=6, dtype=torch.float64)
+    metric = getattr(R, name)()
+    metric.update((p.half(), a))
+    assert_close(metric.compute(), reference(name, p.half(), a), rtol=1e-6, atol=1e-8)
