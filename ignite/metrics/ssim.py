@@ -7,10 +7,10 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from ignite.metrics._batch_sum import _BatchSumMetric
 from ignite.metrics._image_checks import _check_pair
+from ignite.metrics._separable_filter import _SeparableFilter
 from ignite.metrics.metric import _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["SSIM"]
@@ -98,44 +98,13 @@ class SSIM(_BatchSumMetric):
         ]
         self._kernel_nd = self._outer(self._kernels_1d).float()
         self._kernel: torch.Tensor | None = None
-        self._matrix_cache: tuple[tuple, list[torch.Tensor]] | None = None
+        self._filter = _SeparableFilter(self._kernels_1d, self.pads)
         super().__init__(output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
 
     @staticmethod
     def _outer(kernels: list[torch.Tensor]) -> torch.Tensor:
         equation = "i,j->ij" if len(kernels) == 2 else "i,j,k->ijk"
         return torch.einsum(equation, *kernels)
-
-    def _axis_matrices(self, spatial: Sequence[int], device: torch.device, dtype: torch.dtype) -> list[torch.Tensor]:
-        """Per spatial axis, the ``(size, size)`` matrix ``M`` such that filtering a signal ``x`` along that axis
-        (reflect padding, then the 1-D window) is ``x @ M``: the window as a banded matrix with the padding
-        folded into its borders. Filtering is then one matrix product per axis, which BLAS runs far faster than
-        a single-channel convolution."""
-        key = (tuple(spatial), device, dtype)
-        cache = self._matrix_cache
-        if cache is not None and cache[0] == key:
-            return cache[1]
-        matrices = []
-        for size, pad, k1d in zip(spatial, self.pads, self._kernels_1d):
-            identity = torch.eye(size, dtype=torch.float64).unsqueeze(1)  # (size, 1, size): row i is e_i
-            padded = F.pad(identity, [pad, pad], mode="reflect")
-            responses = F.conv1d(padded, k1d.reshape(1, 1, -1)).squeeze(1)  # row i: the filtered e_i
-            matrices.append(responses.to(device=device, dtype=dtype))
-        self._matrix_cache = (key, matrices)
-        return matrices
-
-    def _filter(self, t: torch.Tensor) -> torch.Tensor:
-        """``t`` of shape ``(B, *spatial)`` filtered along every spatial axis."""
-        shape = t.shape
-        spatial = shape[1:]
-        for axis, m in enumerate(self._axis_matrices(spatial, t.device, t.dtype)):
-            size = spatial[axis]
-            post = math.prod(spatial[axis + 1 :])
-            if post == 1:
-                t = (t.reshape(-1, size) @ m).reshape(shape)
-            else:
-                t = torch.matmul(m.T, t.reshape(-1, size, post)).reshape(shape)
-        return t
 
     def _check(self, y_pred: torch.Tensor, y: torch.Tensor) -> None:
         _check_pair(y_pred, y)

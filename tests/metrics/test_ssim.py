@@ -185,3 +185,21 @@ def test_state_dict_roundtrip_and_inputs_untouched():
     before = y_pred.clone(), y.clone()
     check_state_dict_roundtrip(lambda: SSIM(1.0), [(y_pred[:2], y[:2]), (y_pred[2:], y[2:])])
     assert torch.equal(before[0], y_pred) and torch.equal(before[1], y)
+
+
+@pytest.mark.parametrize(
+    "ndims, shape, kwargs",
+    [
+        (2, (2, 2, 37, 45), {}),
+        (3, (1, 2, 19, 23, 29), dict(kernel_size=[3, 5, 7], sigma=[0.5, 1.0, 1.5])),
+    ],
+)
+def test_long_axes_filtered_block_by_block_give_the_same_value(ndims, shape, kwargs):
+    # long axes (> 512 by default) are filtered in blocks; small limits exercise that path and partial blocks
+    y_pred, y = images(shape, seed=6, dtype=torch.float64)
+    m = SSIM(data_range=1.0, ndims=ndims, **kwargs)
+    m._filter._dense_limit, m._filter._block = 4, 8
+    m.update((y_pred, y))
+    ks = kwargs.get("kernel_size", [11] * ndims)
+    sigma = kwargs.get("sigma", [1.5] * ndims)
+    assert m.compute() == pytest.approx(reference(y_pred, y, 1.0, ks, sigma), abs=1e-10)
