@@ -67,7 +67,7 @@ class HSIC(_PendingSums, Metric):
         sq = t.pow(2).sum(dim=1)
         d = (sq[:, None] + sq[None, :] - 2 * t @ t.T).clamp_min(0)
         d.fill_diagonal_(0)
-        variance = torch.quantile(d, 0.5) if sigma < 0 else torch.tensor(sigma**2, dtype=d.dtype)
+        variance = torch.quantile(d, 0.5) if sigma < 0 else sigma**2  # a number: no tensor on another device
         k = torch.exp(-d / (2 * variance))
         return k.fill_diagonal_(0)
 
