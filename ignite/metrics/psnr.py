@@ -58,4 +58,7 @@ class PSNR(_BatchSumMetric):
 
     @sync_all_reduce("_sum_of_batchwise_psnr", "_num_examples")
     def compute(self) -> float:
-        return self._mean("PSNR")
+        value = self._mean("PSNR")
+        if value != value:
+            raise ValueError("PSNR is NaN: y_pred or y contains NaN values.")
+        return value

@@ -164,7 +164,10 @@ class SSIM(_BatchSumMetric):
 
     @sync_all_reduce("_sum_of_ssim", "_num_examples")
     def compute(self) -> float:
-        return self._mean("SSIM")
+        value = self._mean("SSIM")
+        if value != value:
+            raise ValueError("SSIM is NaN: y_pred or y contains NaN values.")
+        return value
 
 
 def _per_axis_ints(kernel_size: int | Sequence[int], ndims: int) -> list[int]:

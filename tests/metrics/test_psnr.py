@@ -69,3 +69,10 @@ def test_state_dict_roundtrip_and_inputs_untouched():
     before = y_pred.clone(), y.clone()
     check_state_dict_roundtrip(lambda: PSNR(1.0), [(y_pred[:3], y[:3]), (y_pred[3:], y[3:])])
     assert torch.equal(before[0], y_pred) and torch.equal(before[1], y)
+
+
+def test_nan_inputs_raise_instead_of_returning_nan():
+    m = PSNR(1.0)
+    m.update((torch.full((2, 1, 8, 8), float("nan")), torch.rand(2, 1, 8, 8)))
+    with pytest.raises(ValueError, match="PSNR is NaN: y_pred or y contains NaN values."):
+        m.compute()

@@ -203,3 +203,10 @@ def test_long_axes_filtered_block_by_block_give_the_same_value(ndims, shape, kwa
     ks = kwargs.get("kernel_size", [11] * ndims)
     sigma = kwargs.get("sigma", [1.5] * ndims)
     assert m.compute() == pytest.approx(reference(y_pred, y, 1.0, ks, sigma), abs=1e-10)
+
+
+def test_nan_inputs_raise_instead_of_returning_nan():
+    m = SSIM(1.0)
+    m.update((torch.full((2, 1, 16, 16), float("nan")), torch.rand(2, 1, 16, 16)))
+    with pytest.raises(ValueError, match="SSIM is NaN: y_pred or y contains NaN values."):
+        m.compute()
