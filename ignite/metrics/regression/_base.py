@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,14 +49,6 @@ def _check_not_empty_same_device(y_pred: torch.Tensor, y: torch.Tensor) -> None:
         raise ValueError(f"Input y_pred and y should be on the same device, but given {y_pred.device} and {y.device}")
 
 
-def _check_no_nan(name: str, y_pred: torch.Tensor, y: torch.Tensor) -> None:
-    """Raise ``ValueError`` naming the argument that holds NaN (the result would silently be NaN)."""
-    flags = torch.stack((torch.isnan(y_pred).any(), torch.isnan(y).any())).tolist()
-    for arg, flag in zip(("y_pred", "y"), flags):
-        if flag:
-            raise ValueError(f"Input {arg} of {name} contains NaN values: the result would be NaN.")
-
-
 def _torch_median(output: torch.Tensor) -> float:
     """Median of all elements of ``output`` as numpy defines it (mean of the two middle values if even)."""
     output = output.flatten()
@@ -90,8 +83,9 @@ class _BaseRegression(Metric):
             y = y.squeeze(dim=-1)
         self._update((y_pred, y))
 
+    @abstractmethod
     def _update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
-        raise NotImplementedError
+        """Accumulate the checked ``(y_pred, y)``, both of shape ``(N,)``."""
 
 
 class _SumRegression(_PendingSums, _BaseRegression):
@@ -135,7 +129,11 @@ class _SumRegression(_PendingSums, _BaseRegression):
 
     def _reduce_pending(self, pending: list[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
         pairs = [p[0] for p in pending]
-        data = torch.cat(pairs, dim=1) if len(pairs) > 1 else pairs[0]
+        if len(pairs) == 1:
+            data = pairs[0]
+        else:
+            device = pairs[-1].device  # batches may have come from several devices
+            data = torch.cat([t if t.device == device else t.to(device) for t in pairs], dim=1)
         data = data.to(self._double_dtype)
         return self._partials(data[0], data[1])
 

@@ -19,7 +19,7 @@ class ManhattanDistance(_SumRegression):
     ```python
     metric = ManhattanDistance()
     metric.update((torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([1.5, 2.5, 2.5, 5.0])))
-    metric.compute()
+    metric.compute()  # 2.5
     ```
     """
 

@@ -19,7 +19,7 @@ class MeanError(_SumRegression):
     ```python
     metric = MeanError()
     metric.update((torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([1.5, 2.5, 2.5, 5.0])))
-    metric.compute()
+    metric.compute()  # 0.375
     ```
     """
 
