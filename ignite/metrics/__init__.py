@@ -41,9 +41,14 @@ _NAMES = {
     "RootMeanSquaredError": "root_mean_squared_error",
     "MeanPairwiseDistance": "mean_pairwise_distance",
     "CosineSimilarity": "cosine_similarity",
+    "PSNR": "psnr",
+    "SSIM": "ssim",
     "Entropy": "entropy",
     "KLDivergence": "kl_divergence",
     "JSDivergence": "js_divergence",
+    "MutualInformation": "mutual_information",
+    "HSIC": "hsic",
+    "MaximumMeanDiscrepancy": "maximum_mean_discrepancy",
     "GpuInfo": "gpu_info",
     "Bleu": "nlp.bleu",
     "CharacterErrorRate": "nlp.character_error_rate",
@@ -55,6 +60,7 @@ _NAMES = {
     "NDCG": "rec_sys.ndcg",
 }
 _SUBMODULES: tuple[str, ...] = ()  # the family subpackages ("regression", "nlp", ...) join with their code
+_SUBMODULES += ("regression",)
 
 __all__ = [
     "Metric", "Accuracy", "Loss", "MetricGroup", "MetricsLambda", "MeanAbsoluteError", "MeanPairwiseDistance",
@@ -63,6 +69,7 @@ __all__ = [
     "GeometricAverage", "IoU", "mIoU", "JaccardIndex", "JSDivergence", "KLDivergence",
     "MultiLabelConfusionMatrix", "Precision", "Recall",
     "RootMeanSquaredError", "RunningAverage", "VariableAccumulation", "Frequency",
+    "HSIC", "MaximumMeanDiscrepancy", "MutualInformation", "PSNR", "SSIM", "regression",
     "AveragePrecision", "CohenKappa", "GpuInfo", "PrecisionRecallCurve", "RocCurve", "ROC_AUC",
     "MeanAveragePrecision",
     "Bleu", "CharacterErrorRate", "Rouge", "RougeN", "RougeL", "Perplexity", "clustering", "fairness",

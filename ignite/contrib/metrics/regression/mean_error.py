@@ -1,0 +1,9 @@
+"""Deprecated: moved to :mod:`ignite.metrics.regression.mean_error` (importing this module warns)."""
+
+from ignite.contrib.metrics._shim import warn_moved
+
+warn_moved(__name__, "ignite.metrics.regression.mean_error")
+
+from ignite.metrics.regression.mean_error import MeanError  # noqa: E402
+
+__all__ = ["MeanError"]

@@ -1,0 +1,10 @@
+"""Deprecated: moved to :mod:`ignite.metrics.regression.median_relative_absolute_error`
+(importing this module warns)."""
+
+from ignite.contrib.metrics._shim import warn_moved
+
+warn_moved(__name__, "ignite.metrics.regression.median_relative_absolute_error")
+
+from ignite.metrics.regression.median_relative_absolute_error import MedianRelativeAbsoluteError  # noqa: E402
+
+__all__ = ["MedianRelativeAbsoluteError"]

@@ -1,0 +1,37 @@
+"""WaveHedgesDistance: a running-sum regression metric."""
+
+from __future__ import annotations
+
+import torch
+
+from ignite.metrics.metric import sync_all_reduce
+from ignite.metrics.regression._base import _checked, _SumRegression
+
+__all__ = ["WaveHedgesDistance"]
+
+
+class WaveHedgesDistance(_SumRegression):
+    r"""Wave Hedges distance :math:`\sum_i \frac{|A_i - P_i|}{\max(A_i, P_i)}`.
+
+    A sum over all samples, 0.0 before any update.
+
+    ``A`` is the target ``y``, ``P`` the prediction ``y_pred``; both of shape ``(N,)`` or ``(N, 1)``, floating
+    point. The terms are evaluated in float64 on the inputs' device. ``compute`` returns a float.
+
+    ```python
+    metric = WaveHedgesDistance()
+    metric.update((torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([1.5, 2.5, 2.5, 5.0])))
+    metric.compute()  # 0.9
+    ```
+    """
+
+    _sums = ("_sum_of_errors",)
+    _count = None
+    _state_dict_all_req_keys = ("_sum_of_errors",)
+
+    def _partials(self, p: torch.Tensor, a: torch.Tensor) -> list[torch.Tensor]:
+        return [((a - p).abs() / (torch.maximum(a, p) + 1e-30)).sum()]
+
+    @sync_all_reduce("_sum_of_errors")
+    def compute(self) -> float:
+        return _checked("WaveHedgesDistance", self._value("_sum_of_errors"))
