@@ -49,18 +49,20 @@ _NAMES = {
     "ExactResume": "resume",
     "PreemptionHandler": "preemption",
     "CorruptCheckpointError": "checkpoint",
+    "FileLogger": "file_logger",
 }
 _SUBMODULES = (
     "base_logger", "checkpoint", "clearml_logger", "early_stopping", "ema_handler", "fbresearch_logger",
     "logger_utils", "lr_finder", "mlflow_logger", "neptune_logger", "param_scheduler", "polyaxon_logger",
     "state_param_scheduler", "stores", "tensorboard_logger", "terminate_on_nan", "time_limit", "time_profilers",
     "timing", "tqdm_logger", "utils", "visdom_logger", "wandb_logger", "resume", "preemption",
+    "file_logger",
 )  # fmt: skip
 
 __all__ = [
     name
     for name in _NAMES
-    if name not in ("Engine", "Events", "ExactResume", "PreemptionHandler", "CorruptCheckpointError")
+    if name not in ("Engine", "Events", "ExactResume", "PreemptionHandler", "CorruptCheckpointError", "FileLogger")
 ]
 
 __getattr__ = lazy_getattr(__name__, _NAMES, _SUBMODULES)
