@@ -105,9 +105,13 @@ class VisdomLogger(BaseLogger):
             kwargs["password"] = os.environ.get("VISDOM_PASSWORD", None)
 
         self.server_url = server
-        self.vis = visdom.Visdom(server=server, port=port, raise_exceptions=raise_exceptions, **kwargs)
+        failed = RuntimeError(f"Failed to connect to Visdom server at {server}. Did you run python -m visdom.server ?")
+        try:  # the client itself may already fail to reach the server
+            self.vis = visdom.Visdom(server=server, port=port, raise_exceptions=raise_exceptions, **kwargs)
+        except ConnectionError as error:
+            raise failed from error
         if not self.vis.offline and not self.vis.check_connection():
-            raise RuntimeError(f"Failed to connect to Visdom server at {server}. Did you run python -m visdom.server ?")
+            raise failed
 
         self._warned = False
         if num_workers > 0:
