@@ -23,7 +23,19 @@ AVAILABLE = {
     ),
     "time_profilers": ("time_profilers", ["BasicTimeProfiler", "HandlersTimeProfiler"]),
     "tqdm_logger": ("tqdm_logger", ["ProgressBar"]),
-}
+    "tensorboard_logger": (
+        "tensorboard_logger",
+        ["TensorboardLogger", "OptimizerParamsHandler", "OutputHandler", "WeightsScalarHandler",
+         "WeightsHistHandler", "GradsScalarHandler", "GradsHistHandler", "global_step_from_engine"],
+    ),
+    "visdom_logger": (
+        "visdom_logger",
+        ["VisdomLogger", "OptimizerParamsHandler", "OutputHandler", "WeightsScalarHandler", "GradsScalarHandler",
+         "_DummyExecutor", "global_step_from_engine"],
+    ),
+    "mlflow_logger": ("mlflow_logger", ["MLflowLogger", "OutputHandler", "OptimizerParamsHandler"]),
+    "wandb_logger": ("wandb_logger", ["WandBLogger", "OutputHandler", "OptimizerParamsHandler"]),
+}  # fmt: skip
 ALL_SHIMS = [
     "base_logger",
     "clearml_logger",
