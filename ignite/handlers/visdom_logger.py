@@ -121,12 +121,6 @@ class VisdomLogger(BaseLogger):
         else:
             self.executor = _DummyExecutor()
 
-    def _submit(self, fn: Callable, **kwargs: Any) -> Any:
-        future = self.executor.submit(fn, **kwargs)
-        if isinstance(future, Future):
-            future.add_done_callback(self._report_failure)
-        return future
-
     def _report_failure(self, future: Future) -> None:
         error = future.exception()
         if error is not None and not self._warned:
@@ -134,7 +128,7 @@ class VisdomLogger(BaseLogger):
             warnings.warn(f"VisdomLogger failed to send data to the server: {error!r}")
 
     def _save(self) -> None:
-        self._submit(self.vis.save, envs=[self.vis.env])
+        _submit(self, self.vis.save, envs=[self.vis.env])
 
     def close(self) -> None:
         """Wait for the pending plots, then close the connection."""
@@ -146,6 +140,15 @@ class VisdomLogger(BaseLogger):
 
     def _create_opt_params_handler(self, *args: Any, **kwargs: Any) -> OptimizerParamsHandler:
         return OptimizerParamsHandler(*args, **kwargs)
+
+
+def _submit(logger: VisdomLogger, fn: Callable, **kwargs: Any) -> Any:
+    """``logger.executor.submit(fn, **kwargs)``; a background failure is reported once (see VisdomLogger)."""
+    future = logger.executor.submit(fn, **kwargs)
+    report = getattr(type(logger), "_report_failure", None)
+    if isinstance(future, Future) and report is not None:
+        future.add_done_callback(lambda f: report(logger, f))
+    return future
 
 
 class _BaseVisDrawer:
@@ -161,7 +164,8 @@ class _BaseVisDrawer:
             opts = {"title": k, "xlabel": str(event_name), "ylabel": k, "showlegend": self.show_legend}
             window = self.windows[k] = {"win": None, "opts": opts}
         first = window["win"] is None
-        future = logger._submit(
+        future = _submit(
+            logger,
             logger.vis.line,
             X=[global_step],
             Y=[v],
