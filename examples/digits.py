@@ -2,11 +2,12 @@
 
 What it shows: ``create_supervised_trainer``/``create_supervised_evaluator`` with ``Accuracy`` and ``Loss``,
 validation every epoch with a readable line, a linear warm-up followed by a cosine learning-rate schedule,
-``ModelCheckpoint`` keeping the best model by validation accuracy, ``EarlyStopping``, a progress bar, and a
-training checkpoint every 20 iterations carrying an ``ExactResume`` entry. Then it simulates a crash in the
-middle of an epoch: a fresh process state (new model, optimizer, engines) resumes from the last training
-checkpoint and finishes the run, and the script checks that the resumed run ends with exactly the same
-parameters as an uninterrupted run.
+``ModelCheckpoint`` keeping the best model by validation accuracy, ``EarlyStopping``, a progress bar, a
+``FileLogger`` writing loss, learning rate and validation metrics to ``log.jsonl`` (plotted to ``log.png`` when
+matplotlib is installed), and a training checkpoint every 20 iterations carrying an ``ExactResume`` entry.
+Then it simulates a crash in the middle of an epoch: a fresh process state (new model, optimizer, engines)
+resumes from the last training checkpoint and finishes the run (appending to the same log), and the script
+checks that the resumed run ends with exactly the same parameters as an uninterrupted run.
 
 Run with ``make demo`` or ``python examples/digits.py [--epochs N] [--output-dir DIR]``.
 """
@@ -30,11 +31,13 @@ from ignite.handlers import (
     DiskSaver,
     EarlyStopping,
     ExactResume,
+    FileLogger,
     ModelCheckpoint,
     ProgressBar,
     create_lr_scheduler_with_warmup,
     global_step_from_engine,
 )
+from ignite.handlers.file_logger import plot_file_log
 from ignite.metrics import Accuracy, Loss
 from ignite.utils import manual_seed
 
@@ -110,6 +113,21 @@ def build(output_dir: Path, epochs: int, verbose: bool, progress: bool) -> dict:
                 f"lr {optimizer.param_groups[0]['lr']:.4f}"
             )
 
+    # loss and lr every iteration, validation metrics at the trainer's epoch; a resumed run appends to the file
+    file_logger = FileLogger(output_dir / "log.jsonl")
+    file_logger.attach_output_handler(
+        trainer, Events.ITERATION_COMPLETED, tag="training", output_transform=lambda loss: {"loss": loss}
+    )
+    file_logger.attach_opt_params_handler(trainer, Events.ITERATION_STARTED, optimizer)
+    file_logger.attach_output_handler(
+        evaluator,
+        Events.COMPLETED,
+        tag="validation",
+        metric_names=["accuracy", "loss"],
+        global_step_transform=global_step_from_engine(trainer, Events.ITERATION_COMPLETED),
+    )
+    trainer.add_event_handler(Events.COMPLETED, lambda _: file_logger.close())
+
     to_save = {
         "model": model,
         "optimizer": optimizer,
@@ -173,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         best = [p.name for p in (root / "interrupted" / "best").glob("*.pt")]
         print(f"Best model checkpoint(s): {best}")
+        log = root / "interrupted" / "log.jsonl"
+        line = f"Training log: {log.name} ({len(log.read_text().splitlines())} records)"
+        try:
+            line += f", plot: {plot_file_log(log).name}"
+        except ModuleNotFoundError:  # matplotlib is optional
+            pass
+        print(line)
         print(f"Resumed run ends with parameters identical to the uninterrupted run: {same}")
         return 0 if same else 1
 

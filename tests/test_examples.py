@@ -1,6 +1,7 @@
 """examples/digits.py (what `make demo` runs): a mid-epoch crash resumed exactly, on a short schedule."""
 
 import importlib.util
+import json
 import warnings
 from pathlib import Path
 
@@ -23,3 +24,11 @@ def test_digits_demo_resumes_exactly(tmp_path, capsys):
     assert [line[:8] for line in epochs] == ["Epoch  1", "Epoch  2", "Epoch  2", "Epoch  3"]
     assert epochs[1] == epochs[2]
     assert len(list((tmp_path / "interrupted" / "best").glob("digits_model_*_val_acc=*.pt"))) == 1
+    # the training log: the crashed run's records, then the resumed run's (from iteration 41 again)
+    records = [json.loads(line) for line in (tmp_path / "interrupted" / "log.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in records if "training/loss" in r]
+    assert steps == list(range(1, 51)) + list(range(41, 3 * 23 + 1))
+    validation = {r["step"]: r["validation/accuracy"] for r in records if "validation/accuracy" in r}
+    assert sorted(validation) == [23, 46, 69]
+    assert f"Training log: log.jsonl ({len(records)} records)" in out
+    assert (tmp_path / "interrupted" / "log.png").read_bytes()[:4] == b"\x89PNG"

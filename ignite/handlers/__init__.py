@@ -37,22 +37,32 @@ _NAMES = {
     "BasicTimeProfiler": "time_profilers",
     "HandlersTimeProfiler": "time_profilers",
     "ProgressBar": "tqdm_logger",
+    "FBResearchLogger": "fbresearch_logger",
+    "ClearMLLogger": "clearml_logger",
+    "MLflowLogger": "mlflow_logger",
+    "NeptuneLogger": "neptune_logger",
+    "PolyaxonLogger": "polyaxon_logger",
+    "TensorboardLogger": "tensorboard_logger",
+    "VisdomLogger": "visdom_logger",
+    "WandBLogger": "wandb_logger",
     # beyond upstream (not in __all__)
     "ExactResume": "resume",
     "PreemptionHandler": "preemption",
     "CorruptCheckpointError": "checkpoint",
+    "FileLogger": "file_logger",
 }
 _SUBMODULES = (
-    "base_logger", "checkpoint", "early_stopping", "ema_handler",
-    "logger_utils", "lr_finder", "param_scheduler",
-    "state_param_scheduler", "stores", "terminate_on_nan", "time_limit", "time_profilers",
-    "timing", "tqdm_logger", "utils", "resume", "preemption",
+    "base_logger", "checkpoint", "clearml_logger", "early_stopping", "ema_handler", "fbresearch_logger",
+    "logger_utils", "lr_finder", "mlflow_logger", "neptune_logger", "param_scheduler", "polyaxon_logger",
+    "state_param_scheduler", "stores", "tensorboard_logger", "terminate_on_nan", "time_limit", "time_profilers",
+    "timing", "tqdm_logger", "utils", "visdom_logger", "wandb_logger", "resume", "preemption",
+    "file_logger",
 )  # fmt: skip
 
 __all__ = [
     name
     for name in _NAMES
-    if name not in ("Engine", "Events", "ExactResume", "PreemptionHandler", "CorruptCheckpointError")
+    if name not in ("Engine", "Events", "ExactResume", "PreemptionHandler", "CorruptCheckpointError", "FileLogger")
 ]
 
 __getattr__ = lazy_getattr(__name__, _NAMES, _SUBMODULES)

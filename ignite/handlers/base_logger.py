@@ -63,6 +63,18 @@ class BaseWeightsHandler(BaseHandler):
             prefixes = tuple(whitelist)
             self.weights = [(n, p) for n, p in named if n.startswith(prefixes)]
 
+    def _named_tensors(self, grads: bool = False) -> list[tuple[str, torch.Tensor]]:
+        """``(name, tensor)`` of the selected parameters: their data (no copy), or their gradients (parameters
+        without a gradient skipped)."""
+        if not grads:
+            return [(n, p.detach()) for n, p in self.weights]
+        return [(n, p.grad.detach()) for n, p in self.weights if p.grad is not None]
+
+    def _key(self, kind: str, name: str) -> str:
+        """``"{tag}/{kind}/{name with '.' -> '/'}"`` (no tag: ``"{kind}/..."``)."""
+        prefix = f"{self.tag}/" if self.tag else ""
+        return f"{prefix}{kind}/{name.replace('.', '/')}"
+
 
 class BaseOptimizerParamsHandler(BaseHandler):
     """Base of handlers logging one optimizer hyper-parameter (``lr`` by default) per parameter group.
@@ -252,6 +264,19 @@ class BaseWeightsScalarHandler(BaseWeightsHandler):
         if not (isinstance(output, numbers.Number) or (isinstance(output, torch.Tensor) and output.ndim == 0)):
             raise TypeError(f"Output of the reduction function should be a scalar, but got {type(output)}")
         self.reduction = reduction
+
+    def _reduced(self, grads: bool = False) -> list[tuple[str, float]]:
+        """``(key, float)`` per selected parameter: ``reduction`` of its data (or gradient), computed without
+        autograd and without copying the tensor; keys ``"{tag}/weights_{reduction}/{name}"`` (``grads_``)."""
+        kind = f"{'grads' if grads else 'weights'}_{getattr(self.reduction, '__name__', 'reduction')}"
+        with torch.no_grad():
+            return [(self._key(kind, n), float(self.reduction(t))) for n, t in self._named_tensors(grads)]
+
+
+def _check_logger(logger: Any, logger_cls: type, message: str, error: type[Exception] = RuntimeError) -> None:
+    """Raise ``error(message)`` unless ``logger`` is a ``logger_cls`` (the per-logger wrong-logger check)."""
+    if not isinstance(logger, logger_cls):
+        raise error(message)
 
 
 def _check_event_known(event: Any) -> None:

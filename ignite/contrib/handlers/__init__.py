@@ -6,7 +6,10 @@ Importing one of the submodules (``ignite.contrib.handlers.tqdm_logger``, ...) e
 _NAMES = {
     "EpochOutputStore": "ignite.handlers.stores",
     "global_step_from_engine": "ignite.handlers.utils",
+    "ClearMLLogger": "ignite.handlers.clearml_logger",
     "FastaiLRFinder": "ignite.handlers.lr_finder",
+    "MLflowLogger": "ignite.handlers.mlflow_logger",
+    "NeptuneLogger": "ignite.handlers.neptune_logger",
     "ConcatScheduler": "ignite.handlers.param_scheduler",
     "CosineAnnealingScheduler": "ignite.handlers.param_scheduler",
     "create_lr_scheduler_with_warmup": "ignite.handlers.param_scheduler",
@@ -14,13 +17,26 @@ _NAMES = {
     "LRScheduler": "ignite.handlers.param_scheduler",
     "ParamGroupScheduler": "ignite.handlers.param_scheduler",
     "PiecewiseLinear": "ignite.handlers.param_scheduler",
+    "PolyaxonLogger": "ignite.handlers.polyaxon_logger",
+    "TensorboardLogger": "ignite.handlers.tensorboard_logger",
     "BasicTimeProfiler": "ignite.handlers.time_profilers",
     "HandlersTimeProfiler": "ignite.handlers.time_profilers",
     "ProgressBar": "ignite.handlers.tqdm_logger",
+    "VisdomLogger": "ignite.handlers.visdom_logger",
+    "WandBLogger": "ignite.handlers.wandb_logger",
 }
 # as upstream, these attributes are the modules of ignite.handlers (no warning); importing the submodule
 # itself (``import ignite.contrib.handlers.tqdm_logger``) loads the deprecated shim instead
-_HANDLERS_SUBMODULES = ("tqdm_logger",)
+_HANDLERS_SUBMODULES = (
+    "clearml_logger",
+    "mlflow_logger",
+    "neptune_logger",
+    "polyaxon_logger",
+    "tensorboard_logger",
+    "tqdm_logger",
+    "visdom_logger",
+    "wandb_logger",
+)
 
 __all__ = list(_NAMES)
 

@@ -24,7 +24,30 @@ AVAILABLE = {
     ),
     "time_profilers": ("time_profilers", ["BasicTimeProfiler", "HandlersTimeProfiler"]),
     "tqdm_logger": ("tqdm_logger", ["ProgressBar"]),
-}
+    "tensorboard_logger": (
+        "tensorboard_logger",
+        ["TensorboardLogger", "OptimizerParamsHandler", "OutputHandler", "WeightsScalarHandler",
+         "WeightsHistHandler", "GradsScalarHandler", "GradsHistHandler", "global_step_from_engine"],
+    ),
+    "visdom_logger": (
+        "visdom_logger",
+        ["VisdomLogger", "OptimizerParamsHandler", "OutputHandler", "WeightsScalarHandler", "GradsScalarHandler",
+         "_DummyExecutor", "global_step_from_engine"],
+    ),
+    "mlflow_logger": ("mlflow_logger", ["MLflowLogger", "OutputHandler", "OptimizerParamsHandler"]),
+    "wandb_logger": ("wandb_logger", ["WandBLogger", "OutputHandler", "OptimizerParamsHandler"]),
+    "neptune_logger": (
+        "neptune_logger",
+        ["NeptuneLogger", "NeptuneSaver", "OptimizerParamsHandler", "OutputHandler", "WeightsScalarHandler",
+         "GradsScalarHandler", "_INTEGRATION_VERSION_KEY", "global_step_from_engine"],
+    ),
+    "polyaxon_logger": ("polyaxon_logger", ["PolyaxonLogger", "OutputHandler", "OptimizerParamsHandler"]),
+    "clearml_logger": (
+        "clearml_logger",
+        ["ClearMLLogger", "ClearMLSaver", "OptimizerParamsHandler", "OutputHandler", "WeightsScalarHandler",
+         "WeightsHistHandler", "GradsScalarHandler", "GradsHistHandler", "global_step_from_engine"],
+    ),
+}  # fmt: skip
 # every deprecated module on disk (the logger shims join with their loggers)
 ALL_SHIMS = sorted(
     info.name
