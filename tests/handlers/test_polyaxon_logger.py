@@ -68,3 +68,23 @@ def test_missing_client_names_the_package(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ModuleNotFoundError, match="requires polyaxon to be installed"):
         PolyaxonLogger()
+
+
+def test_setup_plx_logging_wires_trainer_optimizer_and_evaluator(tmp_path):
+    from ignite.handlers.logger_utils import setup_plx_logging
+
+    opt = torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.25)
+    trainer = Engine(lambda e, b: None)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, lambda e: e.state.metrics.update(running=e.state.iteration))
+    evaluator = Engine(lambda e, b: None)
+    evaluator.add_event_handler(Events.COMPLETED, lambda e: e.state.metrics.update(acc=0.5))
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda _: evaluator.run([0]))
+    logger = setup_plx_logging(
+        trainer, opt, evaluator, log_every_iters=2, project="ignite", is_offline=True, artifacts_path=str(tmp_path)
+    )
+    assert isinstance(logger, PolyaxonLogger)
+    trainer.run([0] * 4, max_epochs=1)
+    logger.close()
+    assert _events(tmp_path, "training__running") == [(2, 2.0), (4, 4.0)]
+    assert _events(tmp_path, "lr__group_0") == [(2, 0.25), (4, 0.25)]
+    assert _events(tmp_path, "validation__acc") == [(1, 0.5)]  # the trainer's epoch
