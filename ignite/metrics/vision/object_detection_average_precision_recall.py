@@ -1,0 +1,580 @@
+"""COCO-style average precision and recall of object detections, matched and accumulated in torch.
+
+The results equal pycocotools' ``COCOeval`` (bounding boxes) without depending on it, or on torchvision: the
+greedy COCO matching runs for all images, classes and IoU thresholds of a batch at once (one step per detection
+rank within an image and class), and the precision/recall tables of all classes are built together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from ignite.metrics.epoch_metric import _all_gather_uneven
+from ignite.metrics.mean_average_precision import _BaseAveragePrecision
+from ignite.metrics.metric import Metric, _identity, _world_size, reinit__is_reduced, sync_all_reduce
+from ignite.metrics.metric_group import MetricGroup
+
+__all__ = ["ObjectDetectionAvgPrecisionRecall", "CommonObjectDetectionMetrics", "coco_tensor_list_to_dict_list"]
+
+# inclusive bounds on box areas, as COCO's "all", "small", "medium" and "large"
+_AREA_RANGES = {
+    "all": (0.0, 1e10),
+    "small": (0.0, 1024.0),
+    "medium": (1024.0, 9216.0),
+    "large": (9216.0, 1e10),
+}
+# COCOeval never requires an IoU above this (a threshold of 1 matches identical boxes)
+_MAX_IOU_THRESHOLD = 1 - 1e-10
+
+
+def _linspace64(start: float, stop: float, num: int) -> torch.Tensor:
+    """``numpy.linspace(start, stop, num)`` bit for bit (``i * step + start``, last value ``stop``), the way
+    COCOeval builds its thresholds: a recall or IoU equal to a threshold compares the same way."""
+    values = torch.arange(num, dtype=torch.float64) * ((stop - start) / (num - 1)) + start
+    values[-1] = stop
+    return values
+
+
+def _paired_iou(pred: torch.Tensor, gt: torch.Tensor, crowd: torch.Tensor) -> torch.Tensor:
+    """IoU of boxes ``pred[..., 4]`` and ``gt[..., 4]`` (xyxy, broadcast); for crowd ground truths the union is
+    the detection's own area (COCO). Empty overlaps and degenerate boxes give 0."""
+    width = (torch.minimum(pred[..., 2], gt[..., 2]) - torch.maximum(pred[..., 0], gt[..., 0])).clamp(min=0)
+    height = (torch.minimum(pred[..., 3], gt[..., 3]) - torch.maximum(pred[..., 1], gt[..., 1])).clamp(min=0)
+    intersection = width * height
+    pred_area = (pred[..., 2] - pred[..., 0]) * (pred[..., 3] - pred[..., 1])
+    gt_area = (gt[..., 2] - gt[..., 0]) * (gt[..., 3] - gt[..., 1])
+    union = torch.where(crowd, pred_area, pred_area + gt_area - intersection)
+    iou = intersection / union
+    return torch.where(intersection > 0, iou, 0.0).nan_to_num(0.0)
+
+
+def box_iou(pred_boxes: torch.Tensor, gt_boxes: torch.Tensor, iscrowd: torch.Tensor) -> torch.Tensor:
+    """IoU matrix ``(D, G)`` of detections ``(D, 4)`` and ground truths ``(G, 4)`` (xyxy); ``iscrowd`` ``(G,)``."""
+    return _paired_iou(pred_boxes[:, None, :], gt_boxes[None, :, :], iscrowd.bool()[None, :])
+
+
+def _box_area(boxes: torch.Tensor) -> torch.Tensor:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def _ranks_in_runs(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For sorted ``keys``: each element's position within its run of equal keys, the run keys and lengths."""
+    run_keys, run_lengths = torch.unique_consecutive(keys, return_counts=True)
+    starts = run_lengths.cumsum(0) - run_lengths
+    ranks = torch.arange(keys.numel(), device=keys.device) - starts.repeat_interleave(run_lengths)
+    return ranks, run_keys, run_lengths
+
+
+def _field(sample: Mapping, names: tuple[str, ...]) -> Any:
+    for name in names:
+        if name in sample:
+            return sample[name]
+    return None
+
+
+class _Detections:
+    """Images flattened: detection and ground-truth tensors with the index of their image."""
+
+    def __init__(self, y_pred: Sequence[Mapping], y: Sequence[Mapping], double_dtype: torch.dtype) -> None:
+        pred_boxes, scores, pred_labels, gt_boxes, gt_labels, crowd = [], [], [], [], [], []
+        for i, (pred, target) in enumerate(zip(y_pred, y)):
+            boxes, score, labels = pred["bbox"], _field(pred, ("scores", "confidence")), _field(pred, _LABELS)
+            _check_boxes(boxes, score, labels, f"y_pred[{i}]")
+            pred_boxes.append(boxes)
+            scores.append(score)
+            pred_labels.append(labels)
+            boxes, labels = target["bbox"], _field(target, _LABELS)
+            is_crowd = target.get("iscrowd")
+            _check_boxes(boxes, is_crowd, labels, f"y[{i}]")
+            gt_boxes.append(boxes)
+            gt_labels.append(labels)
+            crowd.append(torch.zeros_like(labels, dtype=torch.bool) if is_crowd is None else is_crowd.bool())
+        device = pred_boxes[0].device
+        self.num_images = len(scores)
+        self.pred_boxes = torch.cat(pred_boxes).to(device=device, dtype=double_dtype)
+        self.scores = torch.cat(scores).to(device=device, dtype=double_dtype)
+        self.pred_labels = torch.cat(pred_labels).to(device=device, dtype=torch.long)
+        self.gt_boxes = torch.cat(gt_boxes).to(device=device, dtype=double_dtype)
+        self.gt_labels = torch.cat(gt_labels).to(device=device, dtype=torch.long)
+        self.crowd = torch.cat(crowd).to(device)
+        image = torch.arange(self.num_images, device=device)
+        self.pred_image = image.repeat_interleave(torch.tensor([len(s) for s in scores], device=device))
+        self.gt_image = image.repeat_interleave(torch.tensor([len(c) for c in crowd], device=device))
+
+    @property
+    def device(self) -> torch.device:
+        return self.scores.device
+
+    @classmethod
+    def merge(cls, batches: list[_Detections]) -> _Detections:
+        """One batch holding the images of ``batches`` in order (on the device of the last one)."""
+        if len(batches) == 1:
+            return batches[0]
+        merged = cls.__new__(cls)
+        device = batches[-1].device
+        offsets = [0]
+        for b in batches[:-1]:
+            offsets.append(offsets[-1] + b.num_images)
+        merged.num_images = offsets[-1] + batches[-1].num_images
+        for name in ("pred_boxes", "scores", "pred_labels", "gt_boxes", "gt_labels", "crowd"):
+            setattr(merged, name, torch.cat([getattr(b, name).to(device) for b in batches]))
+        for name in ("pred_image", "gt_image"):
+            setattr(merged, name, torch.cat([getattr(b, name).to(device) + o for b, o in zip(batches, offsets)]))
+        return merged
+
+
+_LABELS = ("labels", "class")
+
+
+def _check_boxes(boxes: Any, values: Any, labels: Any, where: str) -> None:
+    """Shapes of one sample's ``bbox`` ``(n, 4)`` and of its per-box ``values`` and ``labels`` ``(n,)``."""
+    if not isinstance(boxes, torch.Tensor) or boxes.ndim != 2 or boxes.shape[1] != 4:
+        shape = tuple(boxes.shape) if isinstance(boxes, torch.Tensor) else type(boxes)
+        raise ValueError(f"{where}['bbox'] should be a tensor of shape (N, 4), given {shape}.")
+    for name, t in (("labels", labels), ("scores" if where.startswith("y_pred") else "iscrowd", values)):
+        if t is None and name == "iscrowd":
+            continue
+        if not isinstance(t, torch.Tensor) or t.shape != boxes.shape[:1]:
+            shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t)
+            raise ValueError(f"{where}['{name}'] should be a tensor of shape ({boxes.shape[0]},), given {shape}.")
+
+
+class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
+    """COCO mean average precision and mean average recall of bounding-box detections.
+
+    Detections are matched to ground truths of their class as COCO does (greedily by decreasing score, per IoU
+    threshold; crowd and out-of-range ground truths are ignored, unmatched detections out of the area range too).
+    Average precision is COCO's interpolated precision averaged over ``rec_thresholds``; ``compute`` returns the
+    means over classes (with ground truths) and IoU thresholds of AP and of the final recall.
+
+    Args:
+        iou_thresholds: IoU thresholds (default ``0.5, 0.55, ..., 0.95``).
+        rec_thresholds: recall thresholds (default ``0, 0.01, ..., 1``).
+        num_classes: number of classes; labels are ``0 .. num_classes - 1``.
+        max_detections_per_image_per_class: detections kept per image and class (highest scores first).
+        area_range: ``"all"``, ``"small"`` (area up to 32²), ``"medium"`` (32² to 96²) or ``"large"``.
+        output_transform: applied to the engine output before ``update``.
+        device: where the matching results are stored.
+        skip_unrolling: passed to :class:`~ignite.metrics.metric.Metric`.
+
+    ``update`` takes ``(y_pred, y)``, two lists with one dict per image: ``y_pred[i]`` has ``"bbox"`` ``(D, 4)``
+    (x1, y1, x2, y2), ``"scores"`` ``(D,)`` and ``"labels"`` ``(D,)``; ``y[i]`` has ``"bbox"`` ``(G, 4)``,
+    ``"labels"`` ``(G,)`` and optionally ``"iscrowd"`` ``(G,)``. The keys ``"confidence"`` and ``"class"`` of
+    :func:`coco_tensor_list_to_dict_list` are accepted for ``"scores"`` and ``"labels"``.
+
+    ```python
+    import torch
+    from ignite.metrics import ObjectDetectionAvgPrecisionRecall
+
+    metric = ObjectDetectionAvgPrecisionRecall(num_classes=3)
+    y_pred = [{"bbox": torch.tensor([[20.0, 20, 30, 30], [0, 0, 10, 10]]), "scores": torch.tensor([0.9, 0.8]),
+               "labels": torch.tensor([1, 1])}]
+    y = [{"bbox": torch.tensor([[0.0, 0, 10, 10]]), "labels": torch.tensor([1])}]
+    metric.update((y_pred, y))
+    metric.compute()  # (0.5, 1.0)
+    ```
+    """
+
+    _state_dict_all_req_keys = ("_tps", "_fps", "_scores", "_y_pred_labels", "_y_true_count")
+    # upstream saves nothing: older checkpoints without these keys load as an empty state
+    _state_dict_added_keys = _state_dict_all_req_keys
+    _match_every_images = 512
+
+    def __init__(
+        self,
+        iou_thresholds: Sequence[float] | torch.Tensor | None = None,
+        rec_thresholds: Sequence[float] | torch.Tensor | None = None,
+        num_classes: int = 80,
+        max_detections_per_image_per_class: int = 100,
+        area_range: str = "all",
+        output_transform: Callable = _identity,
+        device: str | torch.device = torch.device("cpu"),
+        skip_unrolling: bool = False,
+    ) -> None:
+        for name, value in (
+            ("num_classes", num_classes),
+            ("max_detections_per_image_per_class", max_detections_per_image_per_class),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Argument {name} should be a positive integer, given {value!r}.")
+        self._device = torch.device(device)  # used by _setup_thresholds
+        if iou_thresholds is None:
+            iou_thresholds = _linspace64(0.5, 0.95, 10)
+        if rec_thresholds is None:
+            rec_thresholds = _linspace64(0.0, 1.0, 101)
+        self._iou_thresholds = self._setup_thresholds(iou_thresholds, "iou_thresholds")
+        self.rec_thresholds: torch.Tensor = self._setup_thresholds(rec_thresholds, "rec_thresholds")
+        self.class_mean = "macro"
+        self._num_classes = num_classes
+        self._max_detections_per_image_per_class = max_detections_per_image_per_class
+        self._area_range = area_range
+        self.box_iou = box_iou
+        super().__init__(output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        self._tps: list[torch.Tensor] = []
+        self._fps: list[torch.Tensor] = []
+        self._scores: list[torch.Tensor] = []
+        self._y_pred_labels: list[torch.Tensor] = []
+        self._y_true_count = torch.zeros(self._num_classes, dtype=torch.long, device=self._device)
+        self._pending: list[_Detections] = []
+        self._pending_images = 0
+
+    # ------------------------------------------------------------------ update: COCO matching
+
+    def _check_input(self, output: Sequence) -> tuple[Sequence[Mapping], Sequence[Mapping]]:
+        y_pred, y = output[0], output[1]
+        if len(y_pred) != len(y):
+            raise ValueError(
+                f"y_pred and y should have the same number of samples, given {len(y_pred)} and {len(y)}."
+            )
+        if len(y_pred) == 0:
+            raise ValueError("y_pred and y should contain at least one sample.")
+        for pred, target in zip(y_pred, y):
+            if not (isinstance(pred, Mapping) and "bbox" in pred and _field(pred, ("scores", "confidence")) is not None
+                    and _field(pred, _LABELS) is not None):  # fmt: skip
+                keys = list(pred.keys()) if isinstance(pred, Mapping) else type(pred)
+                raise ValueError(
+                    f"y_pred sample dictionaries should have 'bbox', 'scores' and 'labels' keys, given keys: {keys}"
+                )
+            if not (isinstance(target, Mapping) and "bbox" in target and _field(target, _LABELS) is not None):
+                keys = list(target.keys()) if isinstance(target, Mapping) else type(target)
+                raise ValueError(
+                    "y sample dictionaries should have 'bbox', 'labels' and optionally 'iscrowd' keys, "
+                    f"given keys: {keys}"
+                )
+        return y_pred, y
+
+    def _check_labels(self, batch: _Detections) -> None:
+        labels = torch.cat((batch.pred_labels, batch.gt_labels))
+        if labels.numel() and bool(((labels < 0) | (labels >= self._num_classes)).any()):
+            raise ValueError(
+                f"Labels should be in the range [0, {self._num_classes - 1}] (num_classes={self._num_classes}), "
+                f"given values from {int(labels.min())} to {int(labels.max())}."
+            )
+
+    @reinit__is_reduced
+    def update(self, output: Sequence[Sequence[Mapping]]) -> None:
+        y_pred, y = self._check_input(output)
+        batch = _Detections(y_pred, y, self._double_dtype)
+        self._check_labels(batch)
+        # matching is deferred: batches are matched together (fewer, larger steps) once enough images are
+        # queued, and before the state is read (``_fold_pending`` is called by compute and the state dict)
+        self._pending.append(batch)
+        self._pending_images += batch.num_images
+        if self._pending_images >= self._match_every_images:
+            self._fold_pending()
+
+    def _fold_pending(self) -> None:
+        if not self._pending:
+            return
+        batch = _Detections.merge(self._pending)
+        self._pending, self._pending_images = [], 0
+        tp, fp, scores, labels, y_true_count = self._match(batch)
+        self._y_true_count = self._y_true_count + y_true_count.to(self._device)
+        if scores.numel():
+            self._tps.append(tp.to(self._device))
+            self._fps.append(fp.to(self._device))
+            self._scores.append(scores.to(self._device))
+            self._y_pred_labels.append(labels.to(self._device))
+
+    def _load_state_dict_per_rank(self, state_dict: Mapping) -> None:
+        self._pending, self._pending_images = [], 0  # replaced by the loaded state, not matched
+        super()._load_state_dict_per_rank(state_dict)
+
+    def _match(self, batch: _Detections) -> tuple[torch.Tensor, ...]:
+        """COCO matching of one batch: TP and FP ``(T, D)`` (uint8), scores and labels of the kept detections
+        (ordered by image, class and decreasing score) and the number of non-ignored ground truths per class."""
+        low, high = _AREA_RANGES.get(self._area_range, _AREA_RANGES["all"])
+        num_classes, device = self._num_classes, batch.device
+        gt_area = _box_area(batch.gt_boxes)
+        gt_ignore = batch.crowd | (gt_area < low) | (gt_area > high)
+        y_true_count = torch.bincount(batch.gt_labels[~gt_ignore], minlength=num_classes)
+
+        # detections by (image, class), each group by decreasing score (stable), at most max_det per group
+        group = batch.pred_image * num_classes + batch.pred_labels
+        order = torch.argsort(batch.scores, descending=True, stable=True)
+        order = order[torch.argsort(group[order], stable=True)]
+        ranks, group_keys, _ = _ranks_in_runs(group[order])
+        kept = ranks < self._max_detections_per_image_per_class
+        order, ranks = order[kept], ranks[kept]
+        group_of_det = torch.searchsorted(group_keys, group[order])
+        kept_per_group = torch.bincount(group_of_det, minlength=group_keys.numel())
+        group_starts = kept_per_group.cumsum(0) - kept_per_group
+
+        boxes = batch.pred_boxes[order]
+        area = _box_area(boxes)
+        in_area = (area >= low) & (area <= high)
+        thresholds = self._iou_thresholds.to(device=device, dtype=boxes.dtype).clamp(max=_MAX_IOU_THRESHOLD)
+        num_det, num_thr = order.numel(), thresholds.numel()
+        tp = torch.zeros((num_det, num_thr), dtype=torch.bool, device=device)
+
+        gts = self._ground_truths_of_groups(batch, group_keys, gt_ignore, num_classes)
+        matched = torch.zeros((num_det, num_thr), dtype=torch.bool, device=device)
+        if gts is not None:
+            gt_index, real = gts  # (P, G + 1): ground truths in reverse input order, then a padding column
+            padding = gt_index < 0
+            safe_index = gt_index.clamp(min=0)
+            crowd = batch.crowd[safe_index] & ~padding
+            iou = _paired_iou(boxes[:, None, :], batch.gt_boxes[safe_index][group_of_det], crowd[group_of_det])
+            iou = iou.masked_fill(padding[group_of_det], -1.0)  # (D, G + 1)
+            above = iou[:, None, :] >= thresholds[None, :, None]  # (D, T, G + 1)
+            real_above = above & real[group_of_det][:, None, :]
+            keeps = crowd[group_of_det] | padding[group_of_det]  # matching these leaves them available
+            available = torch.ones((group_keys.numel(), num_thr, gt_index.shape[1]), dtype=torch.bool, device=device)
+            groups_by_size = torch.argsort(kept_per_group, descending=True)
+            sizes = kept_per_group[groups_by_size].tolist()
+            for rank in range(sizes[0] if sizes else 0):
+                while sizes[-1] <= rank:
+                    sizes.pop()
+                # one detection per group that has more than ``rank`` of them
+                groups = groups_by_size[: len(sizes)]
+                dets = group_starts[groups] + rank
+                free = available[groups]
+                # COCO's greedy choice: the best available non-ignored ground truth, else the best available
+                # ignored one; on equal IoU the last one (first here, the order being reversed)
+                real_candidate = real_above[dets] & free
+                has_real = real_candidate.any(dim=-1, keepdim=True)
+                candidate = torch.where(has_real, real_candidate, above[dets] & free)
+                best_iou, best = torch.where(candidate, iou[dets][:, None, :], -1.0).max(dim=-1)
+                hit = best_iou >= 0
+                tp[dets] = has_real.squeeze(-1)
+                matched[dets] = hit
+                used = torch.where(hit & ~keeps[dets].gather(-1, best), best, gt_index.shape[1] - 1)
+                available[groups] = free.scatter_(-1, used[..., None], False)
+        fp = ~matched & in_area[:, None]
+        return (
+            tp.T.to(torch.uint8),
+            fp.T.to(torch.uint8),
+            batch.scores[order],
+            batch.pred_labels[order],
+            y_true_count,
+        )
+
+    @staticmethod
+    def _ground_truths_of_groups(
+        batch: _Detections, group_keys: torch.Tensor, gt_ignore: torch.Tensor, num_classes: int
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Per detection group (image, class), its ground truths as indices in reverse input order, padded with
+        -1 to ``(P, G + 1)``, and their non-ignored mask; ``None`` if no group has any."""
+        if group_keys.numel() == 0 or batch.gt_labels.numel() == 0:
+            return None
+        gt_group = batch.gt_image * num_classes + batch.gt_labels
+        order = torch.argsort(gt_group, stable=True)
+        sorted_group = gt_group[order]
+        ranks, _, _ = _ranks_in_runs(sorted_group)
+        position = torch.searchsorted(group_keys, sorted_group).clamp(max=group_keys.numel() - 1)
+        present = group_keys[position] == sorted_group
+        if not bool(present.any()):
+            return None
+        order, ranks, position = order[present], ranks[present], position[present]
+        sizes = torch.bincount(position, minlength=group_keys.numel())
+        width = int(sizes.max()) + 1  # one padding column at least
+        gt_index = torch.full((group_keys.numel(), width), -1, dtype=torch.long, device=group_keys.device)
+        gt_index[position, sizes[position] - 1 - ranks] = order  # reversed: ties go to the first column
+        real = ~gt_ignore[gt_index.clamp(min=0)] & (gt_index >= 0)
+        return gt_index, real
+
+    # ------------------------------------------------------------------ compute: precision/recall tables
+
+    def _compute_recall_and_precision(
+        self, TP: torch.Tensor, FP: torch.Tensor, scores: torch.Tensor | None, y_true_count: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Recall and precision after each detection (along the last dim) of TP/FP flags ``(..., n)``, sorted
+        by decreasing ``scores`` first if given (stable); ``y_true_count`` broadcasts against ``TP[..., 0]``."""
+        if scores is not None:
+            order = torch.argsort(scores, descending=True, stable=True)
+            TP, FP = TP[..., order], FP[..., order]
+        dd = self._double_dtype
+        tp_sum = TP.to(dd).cumsum(dim=-1)
+        fp_sum = FP.to(dd).cumsum(dim=-1)
+        recall = tp_sum / torch.as_tensor(y_true_count).to(tp_sum)[..., None]
+        denominator = tp_sum + fp_sum
+        precision = tp_sum / torch.where(denominator == 0, 1, denominator)
+        return recall, precision
+
+    def _compute_average_precision(self, recall: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
+        """COCO's interpolated AP along the last dim: for each recall threshold the highest precision at a
+        recall at least as large (0 if never reached), averaged over the thresholds. Padding positions must
+        carry an infinite recall."""
+        precision = precision.flip(-1).cummax(dim=-1).values.flip(-1)
+        thresholds = self.rec_thresholds.to(recall).expand(*recall.shape[:-1], -1).contiguous()
+        index = torch.searchsorted(recall.contiguous(), thresholds)
+        reached = torch.gather(recall, -1, index.clamp(max=recall.shape[-1] - 1)) != torch.inf
+        reached &= index < recall.shape[-1]
+        values = precision.gather(-1, index.clamp(max=recall.shape[-1] - 1))
+        return torch.where(reached, values, 0.0).mean(dim=-1)
+
+    def _gathered(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """TP, FP ``(T, N)``, scores and labels of all detections of every rank (rank order)."""
+        num_thr = self._iou_thresholds.numel()
+        dd = self._double_dtype
+        if self._scores:
+            packed = torch.cat(
+                (
+                    torch.cat(self._tps, dim=1).T.to(dd),
+                    torch.cat(self._fps, dim=1).T.to(dd),
+                    torch.cat(self._scores)[:, None].to(dd),
+                    torch.cat(self._y_pred_labels)[:, None].to(dd),
+                ),
+                dim=1,
+            )
+        else:
+            packed = torch.zeros((0, 2 * num_thr + 2), dtype=dd, device=self._device)
+        if _world_size() > 1:
+            packed = _all_gather_uneven(packed)
+        tp, fp = packed[:, :num_thr].T, packed[:, num_thr : 2 * num_thr].T
+        return tp, fp, packed[:, -2], packed[:, -1].long()
+
+    @sync_all_reduce("_y_true_count")
+    def _compute(self) -> torch.Tensor:
+        """Table ``(2, num_classes, T)``: AP and final recall per class and IoU threshold; -1 for classes
+        without (non-ignored) ground truth."""
+        tp, fp, scores, labels = self._gathered()
+        y_true_count = self._y_true_count.to(scores.device)
+        num_classes, num_thr = self._num_classes, self._iou_thresholds.numel()
+        table = torch.full((2, num_classes, num_thr), -1.0, dtype=self._double_dtype, device=scores.device)
+        table[:, y_true_count > 0] = 0.0
+        # by class, then by decreasing score (stable: ties keep the image order)
+        order = torch.argsort(scores, descending=True, stable=True)
+        order = order[torch.argsort(labels[order], stable=True)]
+        tp, fp, labels = tp[:, order], fp[:, order], labels[order]
+        per_class = torch.bincount(labels, minlength=num_classes)
+        starts = per_class.cumsum(0) - per_class
+        counts = per_class.tolist()
+        classes = [c for c, (n, g) in enumerate(zip(counts, (y_true_count > 0).tolist())) if n and g]
+        for chunk in _chunks(classes, counts, budget=max(4 * labels.numel(), 1 << 16)):
+            rows = torch.tensor(chunk, device=scores.device)
+            width = max(counts[c] for c in chunk)
+            row_of_class = torch.full((num_classes,), -1, dtype=torch.long, device=scores.device)
+            row_of_class[rows] = torch.arange(len(chunk), device=scores.device)
+            selected = torch.nonzero(row_of_class[labels] >= 0).squeeze(1)
+            row = row_of_class[labels[selected]]
+            column = selected - starts[labels[selected]]
+            padded_tp = torch.zeros((num_thr, len(chunk), width), dtype=torch.bool, device=scores.device)
+            padded_fp = torch.zeros_like(padded_tp)
+            padded_tp[:, row, column] = tp[:, selected].bool()
+            padded_fp[:, row, column] = fp[:, selected].bool()
+            recall, precision = self._compute_recall_and_precision(
+                padded_tp, padded_fp, None, y_true_count[rows].expand(num_thr, -1)
+            )
+            length = per_class[rows]
+            final_recall = recall.gather(-1, (length - 1).expand(num_thr, -1)[..., None]).squeeze(-1)
+            padding = torch.arange(width, device=scores.device) >= length[:, None]
+            recall = recall.masked_fill(padding, torch.inf)
+            precision = precision.masked_fill(padding, 0.0)
+            table[0, rows] = self._compute_average_precision(recall, precision).T
+            table[1, rows] = final_recall.T
+        return table.to(self._device)
+
+    @staticmethod
+    def _mean_above(values: torch.Tensor) -> float:
+        """Mean of the entries > -1, or -1.0 if there are none."""
+        defined = values[values > -1]
+        return defined.mean().item() if defined.numel() else -1.0
+
+    def compute(self) -> tuple[float, float]:
+        table = self._compute()
+        return self._mean_above(table[0]), self._mean_above(table[1])
+
+
+def _chunks(classes: list[int], counts: list[int], budget: int) -> list[list[int]]:
+    """Consecutive groups of ``classes`` whose padded size (classes x longest) stays within ``budget``."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    width = 0
+    for c in classes:
+        if current and (len(current) + 1) * max(width, counts[c]) > budget:
+            chunks.append(current)
+            current, width = [], 0
+        current.append(c)
+        width = max(width, counts[c])
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+class CommonObjectDetectionMetrics(MetricGroup):
+    """The twelve standard COCO numbers of bounding-box detections, as a :class:`~ignite.metrics.MetricGroup`.
+
+    ``compute`` returns, in this order: ``"AP@50..95"``, ``"AR-100"``, ``"AP@50"``, ``"AP@75"``, ``"AP-S"``,
+    ``"AR-S"``, ``"AP-M"``, ``"AR-M"``, ``"AP-L"``, ``"AR-L"``, ``"AR-1"``, ``"AR-10"`` (S/M/L: small, medium and
+    large areas; 1/10/100: detections kept per image and class). Inputs as
+    :class:`ObjectDetectionAvgPrecisionRecall`.
+
+    ```python
+    from ignite.metrics import CommonObjectDetectionMetrics
+
+    coco = CommonObjectDetectionMetrics(num_classes=3)
+    coco.attach(evaluator, "coco")  # state.metrics["AP@50..95"], ..., and state.metrics["coco"] (the dict)
+    ```
+    """
+
+    _state_dict_all_req_keys = ("metrics", "ap_50_95")
+
+    def __init__(
+        self,
+        num_classes: int = 80,
+        output_transform: Callable = _identity,
+        device: str | torch.device = torch.device("cpu"),
+        skip_unrolling: bool = True,
+    ) -> None:
+        def member(**kwargs: Any) -> ObjectDetectionAvgPrecisionRecall:
+            return ObjectDetectionAvgPrecisionRecall(num_classes=num_classes, device=device, **kwargs)
+
+        self.ap_50_95 = member()
+        metrics = {
+            "S": member(area_range="small"),
+            "M": member(area_range="medium"),
+            "L": member(area_range="large"),
+            "1": member(max_detections_per_image_per_class=1),
+            "10": member(max_detections_per_image_per_class=10),
+        }
+        super().__init__(metrics, output_transform=output_transform, skip_unrolling=skip_unrolling)
+
+    def reset(self) -> None:
+        super().reset()
+        self.ap_50_95.reset()
+
+    def update(self, output: Sequence) -> None:
+        super().update(output)
+        self.ap_50_95.update(output)
+
+    def compute(self) -> dict[str, float]:
+        table = self.ap_50_95._compute()
+        mean = ObjectDetectionAvgPrecisionRecall._mean_above
+        result = {"AP@50..95": mean(table[0]), "AR-100": mean(table[1])}
+        result["AP@50"] = mean(table[0, :, 0])
+        result["AP@75"] = mean(table[0, :, 5]) if table.shape[2] > 5 else -1.0
+        if result["AP@50"] == -1.0:
+            result.update({"AP@50..95": -1.0, "AR-100": -1.0, "AP@75": -1.0})
+        for name in ("S", "M", "L"):
+            ap, ar = self.metrics[name].compute()
+            result[f"AP-{name}"], result[f"AR-{name}"] = ap, ar
+        result["AR-1"] = self.metrics["1"].compute()[1]
+        result["AR-10"] = self.metrics["10"].compute()[1]
+        return result
+
+
+def coco_tensor_list_to_dict_list(
+    output: tuple[list[torch.Tensor] | list[dict], list[torch.Tensor] | list[dict]],
+) -> tuple[list[dict], list[dict]]:
+    """Turn per-image tensors into the dicts of :class:`ObjectDetectionAvgPrecisionRecall`.
+
+    ``y_pred`` tensors ``(N, 6)`` are ``(x1, y1, x2, y2, confidence, class)`` and become ``{"bbox", "confidence",
+    "class"}``; ``y`` tensors ``(N, 5)`` become ``{"bbox", "class"}`` and ``(N, 6)`` ones ``{"bbox", "class",
+    "iscrowd"}``. Lists that already hold dicts are returned as they are.
+    """
+    y_pred, y = output[0], output[1]
+    if len(y_pred) > 0 and isinstance(y_pred[0], torch.Tensor):
+        y_pred = [{"bbox": t[:, :4], "confidence": t[:, 4], "class": t[:, 5]} for t in y_pred]
+    if len(y) > 0 and isinstance(y[0], torch.Tensor):
+        if y[0].shape[1] == 5:
+            y = [{"bbox": t[:, :4], "class": t[:, 4]} for t in y]
+        else:
+            y = [{"bbox": t[:, :4], "class": t[:, 4], "iscrowd": t[:, 5]} for t in y]
+    return y_pred, y
