@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
+
 import torch
 
 from ignite.exceptions import NotComputableError
@@ -153,5 +154,3 @@ class FID(_BaseInceptionMetric):
         if not math.isfinite(value):
             warnings.warn("The product of covariance of train and test features is out of bounds.", UserWarning)
         return value
-
-

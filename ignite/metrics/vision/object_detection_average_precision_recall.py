@@ -229,9 +229,7 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
     def _check_input(self, output: Sequence) -> tuple[Sequence[Mapping], Sequence[Mapping]]:
         y_pred, y = output[0], output[1]
         if len(y_pred) != len(y):
-            raise ValueError(
-                f"y_pred and y should have the same number of samples, given {len(y_pred)} and {len(y)}."
-            )
+            raise ValueError(f"y_pred and y should have the same number of samples, given {len(y_pred)} and {len(y)}.")
         if len(y_pred) == 0:
             raise ValueError("y_pred and y should contain at least one sample.")
         for pred, target in zip(y_pred, y):

@@ -43,7 +43,9 @@ def make_images(
         boxes = np.where(from_gt[:, None], gt_boxes[source] + jitter if num_gt else stray, stray).astype(np.float64)
         boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 1)
         labels = np.where(
-            from_gt & (rng.random(num_det) < 0.85), gt_labels[source] if num_gt else 0, rng.integers(0, num_classes, num_det)
+            from_gt & (rng.random(num_det) < 0.85),
+            gt_labels[source] if num_gt else 0,
+            rng.integers(0, num_classes, num_det),
         )
         scores = rng.random(num_det)
         if tied_scores:
@@ -71,7 +73,11 @@ def _xywh(boxes: torch.Tensor) -> list[list[float]]:
 
 
 def coco_eval(
-    y_pred: list[dict], y: list[dict], num_classes: int, max_dets: tuple[int, ...] = (1, 10, 100), implementation: Any = None
+    y_pred: list[dict],
+    y: list[dict],
+    num_classes: int,
+    max_dets: tuple[int, ...] = (1, 10, 100),
+    implementation: Any = None,
 ) -> Any:
     """A ``COCOeval`` (bbox) over the images, evaluated and accumulated; image ids follow the list order."""
     if implementation is None:
