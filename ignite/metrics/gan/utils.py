@@ -51,7 +51,7 @@ class InceptionModel(torch.nn.Module):
             self.model.fc = torch.nn.Identity()
         else:
             self.model.fc = torch.nn.Sequential(self.model.fc, torch.nn.Softmax(dim=1))
-        self.model.eval()
+        self.eval()
 
     @torch.no_grad()
     def forward(self, data: torch.Tensor) -> torch.Tensor:
