@@ -17,6 +17,7 @@ def make_images(
     num_images: int = 200,
     num_classes: int = 5,
     max_detections: int = 50,
+    min_detections: int = 0,
     max_ground_truths: int = 10,
     crowd_rate: float = 0.1,
     tied_scores: bool = False,
@@ -34,7 +35,7 @@ def make_images(
         gt_boxes = np.concatenate([corners, corners + sides], axis=1).astype(np.float64)
         gt_labels = rng.integers(0, num_classes, size=num_gt)
         crowd = (rng.random(num_gt) < crowd_rate).astype(np.int64)
-        num_det = int(rng.integers(0, max_detections + 1))
+        num_det = int(rng.integers(min_detections, max_detections + 1))
         from_gt = rng.random(num_det) < 0.7 if num_gt else np.zeros(num_det, dtype=bool)
         source = rng.integers(0, max(num_gt, 1), size=num_det)
         jitter = rng.integers(-6, 7, size=(num_det, 4))
