@@ -50,8 +50,8 @@ _NAMES = {
     "HSIC": "hsic",
     "MaximumMeanDiscrepancy": "maximum_mean_discrepancy",
     "GpuInfo": "gpu_info",
-    "FID": "gan",
-    "InceptionScore": "gan",
+    "FID": "gan.fid",
+    "InceptionScore": "gan.inception_score",
     "Bleu": "nlp",
     "Rouge": "nlp",
     "RougeN": "nlp",
@@ -60,6 +60,7 @@ _NAMES = {
     "Perplexity": "nlp",
     "HitRate": "rec_sys",
     "NDCG": "rec_sys",
+    # the vision family (object detection)
     "ObjectDetectionAvgPrecisionRecall": "vision.object_detection_average_precision_recall",
     "CommonObjectDetectionMetrics": "vision.object_detection_average_precision_recall",
     "coco_tensor_list_to_dict_list": "vision.object_detection_average_precision_recall",
