@@ -200,6 +200,8 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Argument {name} should be a positive integer, given {value!r}.")
+        if area_range not in _AREA_RANGES:
+            raise ValueError(f"Argument area_range should be one of {list(_AREA_RANGES)}, given {area_range!r}.")
         self._device = torch.device(device)  # used by _setup_thresholds
         if iou_thresholds is None:
             iou_thresholds = _linspace64(0.5, 0.95, 10)
@@ -212,6 +214,9 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
         self._max_detections_per_image_per_class = max_detections_per_image_per_class
         self._area_range = area_range
         self.box_iou = box_iou
+        # metrics of the same setting but a lower detection limit, fed from this one's matching (not state)
+        self._derived: list[ObjectDetectionAvgPrecisionRecall] = []
+        self._source: ObjectDetectionAvgPrecisionRecall | None = None
         super().__init__(output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
 
     @reinit__is_reduced
@@ -268,11 +273,21 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
             self._fold_pending()
 
     def _fold_pending(self) -> None:
+        if self._source is not None:
+            self._source._fold_pending()  # this metric's matches come from there
         if not self._pending:
             return
         batch = _Detections.merge(self._pending)
         self._pending, self._pending_images = [], 0
-        tp, fp, scores, labels, y_true_count = self._match(batch)
+        tp, fp, scores, labels, y_true_count, ranks = self._match(batch)
+        self._add_matches(tp, fp, scores, labels, y_true_count)
+        for derived in self._derived:
+            kept = ranks < derived._max_detections_per_image_per_class
+            derived._add_matches(tp[:, kept], fp[:, kept], scores[kept], labels[kept], y_true_count)
+
+    def _add_matches(
+        self, tp: torch.Tensor, fp: torch.Tensor, scores: torch.Tensor, labels: torch.Tensor, y_true_count: torch.Tensor
+    ) -> None:
         self._y_true_count = self._y_true_count + y_true_count.to(self._device)
         if scores.numel():
             self._tps.append(tp.to(self._device))
@@ -286,8 +301,10 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
 
     def _match(self, batch: _Detections) -> tuple[torch.Tensor, ...]:
         """COCO matching of one batch: TP and FP ``(T, D)`` (uint8), scores and labels of the kept detections
-        (ordered by image, class and decreasing score) and the number of non-ignored ground truths per class."""
-        low, high = _AREA_RANGES.get(self._area_range, _AREA_RANGES["all"])
+        (ordered by image, class and decreasing score), the number of non-ignored ground truths per class and
+        each detection's rank within its image and class (the matching of the first ``k`` detections of a group
+        does not depend on the later ones: a lower limit keeps the detections of rank < ``k``)."""
+        low, high = _AREA_RANGES[self._area_range]
         num_classes, device = self._num_classes, batch.device
         gt_area = _box_area(batch.gt_boxes)
         gt_ignore = batch.crowd | (gt_area < low) | (gt_area > high)
@@ -351,6 +368,7 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
             batch.scores[order],
             batch.pred_labels[order],
             y_true_count,
+            ranks,
         )
 
     @staticmethod
@@ -532,6 +550,10 @@ class CommonObjectDetectionMetrics(MetricGroup):
             "1": member(max_detections_per_image_per_class=1),
             "10": member(max_detections_per_image_per_class=10),
         }
+        # the limits 1 and 10 keep a prefix of each image and class's detections: their TP/FP are those of the
+        # limit 100, so they are taken from ap_50_95's matching instead of being matched again
+        self.ap_50_95._derived = [metrics["1"], metrics["10"]]
+        metrics["1"]._source = metrics["10"]._source = self.ap_50_95
         super().__init__(metrics, output_transform=output_transform, skip_unrolling=skip_unrolling)
 
     def reset(self) -> None:
@@ -539,7 +561,8 @@ class CommonObjectDetectionMetrics(MetricGroup):
         self.ap_50_95.reset()
 
     def update(self, output: Sequence) -> None:
-        super().update(output)
+        for name in ("S", "M", "L"):
+            self.metrics[name].update(output)
         self.ap_50_95.update(output)
 
     def compute(self) -> dict[str, float]:

@@ -209,6 +209,15 @@ def test_matching_every_few_images_changes_nothing(monkeypatch):
     assert torch.equal(metric._compute(), expected)
 
 
+def test_common_metrics_limits_match_their_own_matching():
+    y_pred, y = CHUNK_IMAGES
+    common = update_in_batches(CommonObjectDetectionMetrics(num_classes=3), y_pred, y, 7)
+    for limit in ("1", "10"):
+        alone = ObjectDetectionAvgPrecisionRecall(num_classes=3, max_detections_per_image_per_class=int(limit))
+        update_in_batches(alone, y_pred, y, 7)
+        assert torch.equal(common.metrics[limit]._compute(), alone._compute())
+
+
 def test_state_dict_roundtrip():
     y_pred, y = CHUNK_IMAGES
     batches = [(y_pred[i : i + 10], y[i : i + 10]) for i in range(0, 30, 10)]
@@ -297,3 +306,5 @@ def test_constructor_errors():
         ObjectDetectionAvgPrecisionRecall(num_classes=0)
     with pytest.raises(ValueError, match="Argument max_detections_per_image_per_class should be a positive integer"):
         ObjectDetectionAvgPrecisionRecall(max_detections_per_image_per_class=0)
+    with pytest.raises(ValueError, match=r"Argument area_range should be one of \['all', 'small', 'medium', 'large'\]"):
+        ObjectDetectionAvgPrecisionRecall(area_range="tiny")
