@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -76,4 +77,9 @@ class InceptionScore(_BaseInceptionMetric):
         mean_probs = self._prob_total / self._num_examples
         log_mean_probs = torch.log(mean_probs + self._eps)
         kl_sum = (self._total_kl_d - self._prob_total * log_mean_probs).sum()
-        return torch.exp(kl_sum / self._num_examples).item()
+        score = torch.exp(kl_sum / self._num_examples).item()
+        if math.isnan(score):
+            raise ValueError(
+                "InceptionScore is NaN: the probabilities given to update contain NaN, infinite or negative values."
+            )
+        return score

@@ -109,6 +109,14 @@ def test_inputs_are_not_modified():
     assert torch.equal(p, copy)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), -0.5])
+def test_invalid_probabilities_raise_instead_of_a_silent_nan(bad):
+    score = identity_score(2)
+    score.update(torch.tensor([[0.5, 0.5], [bad, 1.0]]))
+    with pytest.raises(ValueError, match="InceptionScore is NaN: the probabilities given to update contain NaN"):
+        score.compute()
+
+
 def test_errors():
     score = identity_score(3)
     with pytest.raises(
