@@ -100,6 +100,48 @@ def test_custom_thresholds_equal_cocoeval():
     np.testing.assert_allclose(table, coco_table(evaluator), rtol=0, atol=1e-6)
 
 
+DTYPE_IMAGES = make_images(num_images=40, num_classes=3, max_detections=15, seed=21)
+
+
+@pytest.fixture(scope="module")
+def dtype_reference():
+    return coco_table(run_coco_eval(coco_eval(*DTYPE_IMAGES, 3)))
+
+
+@pytest.mark.parametrize(
+    "box_dtype, score_dtype, label_dtype",
+    [
+        (torch.float64, torch.float64, torch.int64),
+        (torch.int64, torch.float16, torch.int32),
+        (torch.int32, torch.bfloat16, torch.uint8),
+        (torch.float16, torch.float32, torch.int16),
+    ],
+)
+def test_input_dtypes_equal_cocoeval(dtype_reference, box_dtype, score_dtype, label_dtype):
+    y_pred = [
+        {"bbox": p["bbox"].to(box_dtype), "scores": p["scores"].to(score_dtype), "labels": p["labels"].to(label_dtype)}
+        for p in DTYPE_IMAGES[0]
+    ]
+    y = [{**t, "bbox": t["bbox"].to(box_dtype), "labels": t["labels"].to(label_dtype)} for t in DTYPE_IMAGES[1]]
+    # the reference sees the scores as the metric does (rounded to score_dtype)
+    rounded = [{**p, "scores": p["scores"].to(score_dtype).double()} for p in DTYPE_IMAGES[0]]
+    expected = coco_table(run_coco_eval(coco_eval(rounded, DTYPE_IMAGES[1], 3)))
+    if score_dtype == torch.float64:
+        expected = dtype_reference
+    table = update_in_batches(ObjectDetectionAvgPrecisionRecall(num_classes=3), y_pred, y, 8)._compute().numpy()
+    np.testing.assert_allclose(table, expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_inputs_equal_cpu():
+    y_pred, y = DTYPE_IMAGES
+    to_cuda = lambda ds: [{k: v.cuda() for k, v in d.items()} for d in ds]  # noqa: E731
+    cpu = update_in_batches(CommonObjectDetectionMetrics(num_classes=3), y_pred, y, 8).compute()
+    cuda = update_in_batches(CommonObjectDetectionMetrics(num_classes=3, device="cuda"), to_cuda(y_pred), to_cuda(y), 8)
+    assert cuda.ap_50_95._scores[0].device.type == "cuda"
+    assert cuda.compute() == pytest.approx(cpu, abs=1e-12)
+
+
 def test_default_thresholds_are_cocoeval_ones():
     from pycocotools.cocoeval import Params
 
