@@ -26,6 +26,8 @@ _AREA_RANGES = {
     "medium": (1024.0, 9216.0),
     "large": (9216.0, 1e10),
 }
+# accepted keys of the class labels ("class" is what coco_tensor_list_to_dict_list produces)
+_LABELS = ("labels", "class")
 # COCOeval never requires an IoU above this (a threshold of 1 matches identical boxes)
 _MAX_IOU_THRESHOLD = 1 - 1e-10
 
@@ -124,9 +126,6 @@ class _Detections:
         for name in ("pred_image", "gt_image"):
             setattr(merged, name, torch.cat([getattr(b, name).to(device) + o for b, o in zip(batches, offsets)]))
         return merged
-
-
-_LABELS = ("labels", "class")
 
 
 def _check_boxes(boxes: Any, values: Any, labels: Any, where: str) -> None:
@@ -326,41 +325,13 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
         in_area = (area >= low) & (area <= high)
         thresholds = self._iou_thresholds.to(device=device, dtype=boxes.dtype).clamp(max=_MAX_IOU_THRESHOLD)
         num_det, num_thr = order.numel(), thresholds.numel()
-        tp = torch.zeros((num_det, num_thr), dtype=torch.bool, device=device)
 
         gts = self._ground_truths_of_groups(batch, group_keys, gt_ignore, num_classes)
+        tp = torch.zeros((num_det, num_thr), dtype=torch.bool, device=device)
         matched = torch.zeros((num_det, num_thr), dtype=torch.bool, device=device)
         if gts is not None:
-            gt_index, real = gts  # (P, G + 1): ground truths in reverse input order, then a padding column
-            padding = gt_index < 0
-            safe_index = gt_index.clamp(min=0)
-            crowd = batch.crowd[safe_index] & ~padding
-            iou = _paired_iou(boxes[:, None, :], batch.gt_boxes[safe_index][group_of_det], crowd[group_of_det])
-            iou = iou.masked_fill(padding[group_of_det], -1.0)  # (D, G + 1)
-            above = iou[:, None, :] >= thresholds[None, :, None]  # (D, T, G + 1)
-            real_above = above & real[group_of_det][:, None, :]
-            keeps = crowd[group_of_det] | padding[group_of_det]  # matching these leaves them available
-            available = torch.ones((group_keys.numel(), num_thr, gt_index.shape[1]), dtype=torch.bool, device=device)
-            groups_by_size = torch.argsort(kept_per_group, descending=True)
-            sizes = kept_per_group[groups_by_size].tolist()
-            for rank in range(sizes[0] if sizes else 0):
-                while sizes[-1] <= rank:
-                    sizes.pop()
-                # one detection per group that has more than ``rank`` of them
-                groups = groups_by_size[: len(sizes)]
-                dets = group_starts[groups] + rank
-                free = available[groups]
-                # COCO's greedy choice: the best available non-ignored ground truth, else the best available
-                # ignored one; on equal IoU the last one (first here, the order being reversed)
-                real_candidate = real_above[dets] & free
-                has_real = real_candidate.any(dim=-1, keepdim=True)
-                candidate = torch.where(has_real, real_candidate, above[dets] & free)
-                best_iou, best = torch.where(candidate, iou[dets][:, None, :], -1.0).max(dim=-1)
-                hit = best_iou >= 0
-                tp[dets] = has_real.squeeze(-1)
-                matched[dets] = hit
-                used = torch.where(hit & ~keeps[dets].gather(-1, best), best, gt_index.shape[1] - 1)
-                available[groups] = free.scatter_(-1, used[..., None], False)
+            iou, keeps = self._group_iou(batch, boxes, group_of_det, gts)
+            self._greedy_match(iou, keeps, gts, group_of_det, kept_per_group, group_starts, thresholds, tp, matched)
         fp = ~matched & in_area[:, None]
         return (
             tp.T.to(torch.uint8),
@@ -370,6 +341,64 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
             y_true_count,
             ranks,
         )
+
+    @staticmethod
+    def _group_iou(
+        batch: _Detections, boxes: torch.Tensor, group_of_det: torch.Tensor, gts: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """IoU ``(D, G + 1)`` of each detection with the ground truths of its group (-1 for padding), and which
+        of them stay available once matched ``(D, G + 1)``: crowd regions, and the padding column."""
+        gt_index = gts[0]
+        padding = gt_index < 0
+        safe_index = gt_index.clamp(min=0)
+        crowd = batch.crowd[safe_index] & ~padding
+        iou = _paired_iou(boxes[:, None, :], batch.gt_boxes[safe_index][group_of_det], crowd[group_of_det])
+        return iou.masked_fill(padding[group_of_det], -1.0), (crowd | padding)[group_of_det]
+
+    @staticmethod
+    def _greedy_match(
+        iou: torch.Tensor,
+        keeps: torch.Tensor,
+        gts: tuple[torch.Tensor, torch.Tensor],
+        group_of_det: torch.Tensor,
+        kept_per_group: torch.Tensor,
+        group_starts: torch.Tensor,
+        thresholds: torch.Tensor,
+        tp: torch.Tensor,
+        matched: torch.Tensor,
+    ) -> None:
+        """COCO's greedy matching, one step per detection rank for all groups and thresholds at once; fills
+        ``tp`` (matched to a non-ignored ground truth) and ``matched`` (to any) ``(D, T)``. Unmatched
+        ground truths are tracked per group in ``available`` ``(P, T, G + 1)``; its last (padding) column takes
+        the no-op updates.
+
+        Each detection takes the best available non-ignored ground truth with IoU >= the threshold, else the
+        best available ignored one; on equal IoU the last one (the first column here: the order is reversed).
+        A matched ground truth becomes unavailable unless it is a crowd region.
+        """
+        gt_index, real = gts
+        above = iou[:, None, :] >= thresholds[None, :, None]  # (D, T, G + 1)
+        real_above = above & real[group_of_det][:, None, :]
+        available = torch.ones(
+            (gt_index.shape[0], thresholds.numel(), gt_index.shape[1]), dtype=torch.bool, device=iou.device
+        )
+        groups_by_size = torch.argsort(kept_per_group, descending=True)
+        sizes = kept_per_group[groups_by_size].tolist()
+        for rank in range(sizes[0] if sizes else 0):
+            while sizes[-1] <= rank:
+                sizes.pop()
+            groups = groups_by_size[: len(sizes)]  # the groups with more than ``rank`` detections
+            dets = group_starts[groups] + rank
+            free = available[groups]
+            real_candidate = real_above[dets] & free
+            has_real = real_candidate.any(dim=-1, keepdim=True)
+            candidate = torch.where(has_real, real_candidate, above[dets] & free)
+            best_iou, best = torch.where(candidate, iou[dets][:, None, :], -1.0).max(dim=-1)
+            hit = best_iou >= 0
+            tp[dets] = has_real.squeeze(-1)
+            matched[dets] = hit
+            used = torch.where(hit & ~keeps[dets].gather(-1, best), best, gt_index.shape[1] - 1)
+            available[groups] = free.scatter_(-1, used[..., None], False)
 
     @staticmethod
     def _ground_truths_of_groups(
@@ -465,27 +494,40 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
         classes = [c for c, (n, g) in enumerate(zip(counts, (y_true_count > 0).tolist())) if n and g]
         for chunk in _chunks(classes, counts, budget=max(4 * labels.numel(), 1 << 16)):
             rows = torch.tensor(chunk, device=scores.device)
-            width = max(counts[c] for c in chunk)
-            row_of_class = torch.full((num_classes,), -1, dtype=torch.long, device=scores.device)
-            row_of_class[rows] = torch.arange(len(chunk), device=scores.device)
-            selected = torch.nonzero(row_of_class[labels] >= 0).squeeze(1)
-            row = row_of_class[labels[selected]]
-            column = selected - starts[labels[selected]]
-            padded_tp = torch.zeros((num_thr, len(chunk), width), dtype=torch.bool, device=scores.device)
-            padded_fp = torch.zeros_like(padded_tp)
-            padded_tp[:, row, column] = tp[:, selected].bool()
-            padded_fp[:, row, column] = fp[:, selected].bool()
-            recall, precision = self._compute_recall_and_precision(
-                padded_tp, padded_fp, None, y_true_count[rows].expand(num_thr, -1)
-            )
-            length = per_class[rows]
-            final_recall = recall.gather(-1, (length - 1).expand(num_thr, -1)[..., None]).squeeze(-1)
-            padding = torch.arange(width, device=scores.device) >= length[:, None]
-            recall = recall.masked_fill(padding, torch.inf)
-            precision = precision.masked_fill(padding, 0.0)
-            table[0, rows] = self._compute_average_precision(recall, precision).T
-            table[1, rows] = final_recall.T
+            table[:, rows] = self._class_tables(rows, tp, fp, labels, starts, per_class, y_true_count)
         return table.to(self._device)
+
+    def _class_tables(
+        self,
+        rows: torch.Tensor,
+        tp: torch.Tensor,
+        fp: torch.Tensor,
+        labels: torch.Tensor,
+        starts: torch.Tensor,
+        per_class: torch.Tensor,
+        y_true_count: torch.Tensor,
+    ) -> torch.Tensor:
+        """AP and final recall ``(2, K, T)`` of the classes ``rows`` (each with detections and ground truths):
+        their detections (sorted by class, then score) laid out as ``(T, K, longest)``, padding at the end."""
+        num_thr, device = tp.shape[0], tp.device
+        length = per_class[rows]
+        row_of_class = torch.full((self._num_classes,), -1, dtype=torch.long, device=device)
+        row_of_class[rows] = torch.arange(rows.numel(), device=device)
+        selected = torch.nonzero(row_of_class[labels] >= 0).squeeze(1)
+        row, column = row_of_class[labels[selected]], selected - starts[labels[selected]]
+        padded_tp = torch.zeros((num_thr, rows.numel(), int(length.max())), dtype=torch.bool, device=device)
+        padded_fp = torch.zeros_like(padded_tp)
+        padded_tp[:, row, column] = tp[:, selected].bool()
+        padded_fp[:, row, column] = fp[:, selected].bool()
+        recall, precision = self._compute_recall_and_precision(
+            padded_tp, padded_fp, None, y_true_count[rows].expand(num_thr, -1)
+        )
+        final_recall = recall.gather(-1, (length - 1).expand(num_thr, -1)[..., None]).squeeze(-1)
+        padding = torch.arange(padded_tp.shape[-1], device=device) >= length[:, None]
+        average_precision = self._compute_average_precision(
+            recall.masked_fill(padding, torch.inf), precision.masked_fill(padding, 0.0)
+        )
+        return torch.stack((average_precision.T, final_recall.T))
 
     @staticmethod
     def _mean_above(values: torch.Tensor) -> float:
