@@ -58,6 +58,12 @@ _NAMES = {
     "RougeL": "nlp.rouge",
     "HitRate": "rec_sys.hitrate",
     "NDCG": "rec_sys.ndcg",
+    "FID": "gan.fid",
+    "InceptionScore": "gan.inception_score",
+    # the vision family (object detection)
+    "ObjectDetectionAvgPrecisionRecall": "vision.object_detection_average_precision_recall",
+    "CommonObjectDetectionMetrics": "vision.object_detection_average_precision_recall",
+    "coco_tensor_list_to_dict_list": "vision.object_detection_average_precision_recall",
 }
 _SUBMODULES: tuple[str, ...] = ()  # the family subpackages ("regression", "nlp", ...) join with their code
 _SUBMODULES += ("regression",)
@@ -74,7 +80,9 @@ __all__ = [
     "MeanAveragePrecision",
     "Bleu", "CharacterErrorRate", "Rouge", "RougeN", "RougeL", "Perplexity", "clustering", "fairness",
     "HitRate", "NDCG",
+    "FID", "InceptionScore", "ObjectDetectionAvgPrecisionRecall", "CommonObjectDetectionMetrics",
+    "coco_tensor_list_to_dict_list",
 ]  # fmt: skip
-_SUBMODULES += ("clustering", "fairness", "nlp", "rec_sys")
+_SUBMODULES += ("clustering", "fairness", "nlp", "rec_sys", "gan", "vision")
 
 __getattr__ = lazy_getattr(__name__, _NAMES, _SUBMODULES)

@@ -47,33 +47,44 @@ class GpuInfo(Metric):
 
     def completed(self, engine: Engine, name: str) -> None:
         for i, data_by_rank in enumerate(self.compute()):
-            mem_name = f"{name}:{i} mem(%)"
-            if "fb_memory_usage" not in data_by_rank:
-                warnings.warn(f"No GPU memory usage information available in {data_by_rank}")
-                continue
-            mem_report = data_by_rank["fb_memory_usage"]
-            if not ("used" in mem_report and "total" in mem_report):
-                warnings.warn(
-                    "GPU memory usage information does not provide used/total "
-                    f"memory consumption information in {mem_report}"
-                )
-                continue
-            engine.state.metrics[mem_name] = int(mem_report["used"] * 100.0 / mem_report["total"])
-
-            util_name = f"{name}:{i} util(%)"
-            if "utilization" not in data_by_rank:
-                warnings.warn(f"No GPU utilization information available in {data_by_rank}")
-                continue
-            util_report = data_by_rank["utilization"]
-            if "gpu_util" not in util_report:
-                warnings.warn(f"GPU utilization information does not provide 'gpu_util' information in {util_report}")
-                continue
-            try:
-                engine.state.metrics[util_name] = int(util_report["gpu_util"])
-            except ValueError:
-                pass  # e.g. "N/A"
+            memory = _memory_percent(data_by_rank)
+            if memory is not None:
+                engine.state.metrics[f"{name}:{i} mem(%)"] = memory
+            utilization = _utilization_percent(data_by_rank)
+            if utilization is not None:
+                engine.state.metrics[f"{name}:{i} util(%)"] = utilization
 
     def attach(  # type: ignore[override]
         self, engine: Engine, name: str = "gpu", event_name: Any = Events.ITERATION_COMPLETED
     ) -> None:
         engine.add_event_handler(event_name, self.completed, name)
+
+
+def _memory_percent(data: dict[str, Any]) -> int | None:
+    """Used memory in percent of the total, or ``None`` (with a warning) if the answer lacks it."""
+    if "fb_memory_usage" not in data:
+        warnings.warn(f"No GPU memory usage information available in {data}")
+        return None
+    report = data["fb_memory_usage"]
+    if not ("used" in report and "total" in report):
+        warnings.warn(
+            f"GPU memory usage information does not provide used/total memory consumption information in {report}"
+        )
+        return None
+    return int(report["used"] * 100.0 / report["total"])
+
+
+def _utilization_percent(data: dict[str, Any]) -> int | None:
+    """GPU utilisation in percent, or ``None``: with a warning if the answer lacks it, silently if it is not a
+    number (e.g. ``"N/A"``)."""
+    if "utilization" not in data:
+        warnings.warn(f"No GPU utilization information available in {data}")
+        return None
+    report = data["utilization"]
+    if "gpu_util" not in report:
+        warnings.warn(f"GPU utilization information does not provide 'gpu_util' information in {report}")
+        return None
+    try:
+        return int(report["gpu_util"])
+    except (TypeError, ValueError):
+        return None
