@@ -194,9 +194,11 @@ class DeterministicEngine(Engine):
             return iter(())
         rng = _rng.capture()
         try:
-            if not length or not isinstance(data, DataLoader):
+            if not length:
                 return self._from_iteration(iteration)
-            self._setup_seed()
+            self._setup_seed()  # the seed of the interrupted pass
+            if not isinstance(data, DataLoader):
+                data_skip = "fetch"
             return position_pass(data, iteration % length, data_skip)  # type: ignore[arg-type]
         finally:
             _rng.restore(rng)

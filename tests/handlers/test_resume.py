@@ -50,9 +50,17 @@ class Setup:
     """One training set-up; ``build()`` makes identical fresh copies, as a restarted script would."""
 
     def __init__(
-        self, workers=0, epoch_length=None, exact=True, epoch_scheduler=False, deterministic=False, augment=False
+        self,
+        workers=0,
+        epoch_length=None,
+        exact=True,
+        epoch_scheduler=False,
+        deterministic=False,
+        augment=False,
+        as_list=False,
     ):
         self.workers = workers
+        self.as_list = as_list
         self.augment = augment
         self.epoch_length = epoch_length
         self.exact = exact
@@ -66,6 +74,8 @@ class Setup:
         x, y = torch.randn(50, 4, generator=g), torch.randn(50, 1, generator=g)
         dataset = (NoisyDataset if self.augment else TensorDataset)(x, y)
         self.loader = DataLoader(dataset, batch_size=8, shuffle=True, num_workers=self.workers)
+        if self.as_list:  # a plain list of batches (DeterministicEngine's generic path)
+            self.loader = [(x[i : i + 8], y[i : i + 8]) for i in range(0, 50, 8)]
         self.model = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.3), nn.Linear(16, 1))
         self.opt = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.5)
         self.trainer = create_supervised_trainer(
@@ -166,9 +176,12 @@ def test_resume_with_deterministic_engine(tmp_path, stop_at):
     assert torch.equal(params, ref_params) and sums == ref_sum
 
 
+@pytest.mark.parametrize("as_list", [False, True])
 @pytest.mark.parametrize("epoch_length, stop_at", [(4, 6), (4, 8), (11, 7), (11, 16)])
-def test_resume_with_deterministic_engine_and_epoch_length_different_from_data(tmp_path, epoch_length, stop_at):
-    setup = Setup(deterministic=True, epoch_length=epoch_length)
+def test_resume_with_deterministic_engine_and_epoch_length_different_from_data(
+    tmp_path, epoch_length, stop_at, as_list
+):
+    setup = Setup(deterministic=True, epoch_length=epoch_length, as_list=as_list)
     ref_params, ref_sum = setup.build().run(max_epochs=5)
     params, sums = interrupted_then_resumed(setup, stop_at, tmp_path, max_epochs=5)
     assert torch.equal(params, ref_params) and sums == ref_sum
