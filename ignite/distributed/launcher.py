@@ -84,6 +84,7 @@ class Parallel:
         self._spawn_params: dict[str, Any] | None = None
         self._init_kwargs: dict[str, Any] = {}
         self._logger: Any = None
+        self._failed_guard: Any = None  # the failure guard of a run that raised (see __exit__)
 
         if self.backend is not None and nproc_per_node is not None:
             self._spawn_params = self._setup_spawn_params(
@@ -148,12 +149,14 @@ class Parallel:
             if idist.model_name() == "native-dist" and idist.get_world_size() > 1:
                 from ignite.distributed.comp_models._guard import FailureGuard
 
-                guard = FailureGuard(idist.get_rank(), idist.get_world_size()).start()
+                # a rank stopped by another's failure exits with 1, as a failed rank does, under any launcher
+                guard = FailureGuard(idist.get_rank(), idist.get_world_size(), exit_code=1).start()
             try:
                 func(local_rank, *args, **kwargs)
             except BaseException as e:
                 if guard is not None:
                     guard.publish(e)
+                    self._failed_guard = guard  # __exit__ leaves the store once the group is destroyed
                 raise
             finally:
                 if guard is not None:
@@ -183,3 +186,6 @@ class Parallel:
         if self.backend is not None and self._spawn_params is None:
             self._logger.info(f"Finalized processing group with backend: '{self.backend}'")
             idist.finalize()
+        guard, self._failed_guard = self._failed_guard, None
+        if guard is not None:
+            guard.leave()

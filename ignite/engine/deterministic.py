@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterator
@@ -14,6 +13,8 @@ import torch
 from torch.utils.data import DataLoader
 from torch.utils.data.sampler import BatchSampler
 
+from ignite import _rng
+from ignite.engine._data_position import position_pass
 from ignite.engine.engine import Engine
 from ignite.engine.events import Events
 from ignite.utils import manual_seed
@@ -63,28 +64,8 @@ class ReproducibleBatchSampler(BatchSampler):
         return len(self.batch_sampler)
 
 
-def _get_rng_states() -> list[Any]:
-    output = [random.getstate(), torch.get_rng_state()]
-    try:
-        import numpy as np
-
-        output.append(np.random.get_state())
-    except ImportError:
-        pass
-    return output
-
-
-def _set_rng_states(rng_states: list[Any]) -> None:
-    random.setstate(rng_states[0])
-    if "cpu" not in rng_states[1].device.type:
-        rng_states[1] = rng_states[1].cpu()
-    torch.set_rng_state(rng_states[1])
-    try:
-        import numpy as np
-
-        np.random.set_state(rng_states[2])
-    except ImportError:
-        pass
+_get_rng_states = _rng.capture_list
+_set_rng_states = _rng.restore_list
 
 
 def _repr_rng_state(rng_states: list[Any]) -> str:
@@ -130,6 +111,7 @@ class DeterministicEngine(Engine):
         if not hasattr(self.state, "rng_states"):
             self.state.rng_states = None  # type: ignore[attr-defined]
         self._dataloader_len: int | None = None
+        self._exact_skip: str | None = None  # set by ExactResume for the run it resumes (see _position_exactly)
         # module-level functions (not bound methods) so that no engine <-> handler cycle forms
         self.add_event_handler(Events.STARTED, _init_run_handler)
         self.add_event_handler(Events.DATALOADER_STOP_ITERATION | Events.TERMINATE_SINGLE_EPOCH, _setup_seed_handler)
@@ -140,6 +122,7 @@ class DeterministicEngine(Engine):
         return state_dict
 
     def _init_run(self) -> None:
+        self._exact_skip = None
         self.state.seed = int(torch.randint(0, int(1e9), (1,)).item())
         if torch.cuda.is_available():
             if hasattr(torch, "use_deterministic_algorithms"):
@@ -176,17 +159,49 @@ class DeterministicEngine(Engine):
                     )
 
         iteration = self.state.iteration
-        self._dataloader_iter = self._from_iteration(iteration)
+        exact_skip, self._exact_skip = self._exact_skip, None
+        if exact_skip is not None:
+            self._dataloader_iter = self._position_exactly(exact_skip)
+            self.state.rng_states = None  # type: ignore[attr-defined]
+        else:
+            self._dataloader_iter = self._from_iteration(iteration)
 
         # the first epoch of this run may be partial (resume)
         if self.state.epoch_length is not None:
             iteration %= self.state.epoch_length
         self._init_iter = iteration
 
-        rng_states = getattr(self.state, "rng_states", None)
+        rng_states = None if exact_skip is not None else getattr(self.state, "rng_states", None)
         if rng_states is not None and self._dataloader_len and self.state.iteration % self._dataloader_len > 0:
             _set_rng_states(rng_states)
             self.state.rng_states = None  # type: ignore[attr-defined]
+
+    def _resume_exactly(self, data_skip: str) -> None:
+        """Called by ``ExactResume`` at ``STARTED`` of the run it resumes: position the data without reseeding."""
+        self._exact_skip = data_skip
+
+    def _position_exactly(self, data_skip: str) -> Iterator:
+        """The data iterator of a resumed run, leaving the random states as they are (``ExactResume`` sets them).
+
+        Inside a pass, the pass is drawn again from its seed and the batches already used are skipped
+        (``data_skip`` as in ``ExactResume``); at the end of a pass the iterator is empty, so that the next pass
+        starts as it did in the interrupted run (``DATALOADER_STOP_ITERATION``, then reseeding).
+        """
+        length = self._dataloader_len
+        iteration = self.state.iteration
+        data = self.state.dataloader
+        if length and iteration > 0 and iteration % length == 0 and self.state.epoch_length is not None:
+            return iter(())
+        rng = _rng.capture()
+        try:
+            if not length:
+                return self._from_iteration(iteration)
+            self._setup_seed()  # the seed of the interrupted pass
+            if not isinstance(data, DataLoader):
+                data_skip = "fetch"
+            return position_pass(data, iteration % length, data_skip)  # type: ignore[arg-type]
+        finally:
+            _rng.restore(rng)
 
     def _from_iteration(self, iteration: int) -> Iterator:
         data = self.state.dataloader

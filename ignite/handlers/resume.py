@@ -23,8 +23,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import random
-import sys
 import warnings
 import weakref
 from collections import OrderedDict
@@ -33,7 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ignite import _rng
 from ignite.base import Serializable
+from ignite.engine._data_position import position_pass
 from ignite.engine.events import Events
 
 if TYPE_CHECKING:
@@ -49,47 +49,8 @@ _ITERATION_EVENTS = ("GET_BATCH_STARTED", "GET_BATCH_COMPLETED", "ITERATION_STAR
 
 # ------------------------------------------------------------------------------------------------ RNG states
 
-
-def _capture_rng() -> dict[str, Any]:
-    """States of Python's ``random``, torch (CPU, and every CUDA device once CUDA is initialised) and numpy.
-
-    Stored as tensors and plain numbers so that ``torch.load(..., weights_only=True)`` reads them back.
-    """
-    version, internal, gauss = random.getstate()
-    out: dict[str, Any] = {
-        "random": {"version": version, "state": torch.tensor(internal, dtype=torch.int64), "gauss": gauss},
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        out["cuda"] = torch.cuda.get_rng_state_all()
-    np = sys.modules.get("numpy")
-    if np is not None:
-        kind, keys, pos, has_gauss, cached = np.random.get_state()
-        out["numpy"] = {
-            "kind": kind,
-            "keys": torch.from_numpy(keys.astype("int64")),
-            "pos": int(pos),
-            "has_gauss": int(has_gauss),
-            "cached_gaussian": float(cached),
-        }
-    return out
-
-
-def _restore_rng(states: Mapping[str, Any]) -> None:
-    r = states["random"]
-    random.setstate((r["version"], tuple(r["state"].tolist()), r["gauss"]))
-    torch.set_rng_state(states["torch"].cpu())
-    if "cuda" in states and torch.cuda.is_available():
-        cuda_states = states["cuda"]
-        for device in range(min(len(cuda_states), torch.cuda.device_count())):
-            torch.cuda.set_rng_state(cuda_states[device].cpu(), device)
-    if "numpy" in states:
-        import numpy as np
-
-        n = states["numpy"]
-        np.random.set_state(
-            (n["kind"], n["keys"].numpy().astype("uint32"), n["pos"], n["has_gauss"], n["cached_gaussian"])
-        )
+_capture_rng = _rng.capture
+_restore_rng = _rng.restore
 
 
 def _generators(data: Any) -> list[torch.Generator]:
@@ -145,54 +106,6 @@ class _TrackedData:
 
     def __repr__(self) -> str:
         return f"_TrackedData({self._data!r})"
-
-
-class _SkipBatches:
-    """A batch sampler for one pass: the batches of ``batch_sampler`` after the first ``skip`` (none is loaded).
-
-    :meth:`start` draws the pass (the sampler's random permutation) and skips; it runs on the first pull at the
-    latest, but :class:`ExactResume` calls it right after creating the iterator so that the permutation is drawn
-    from the replayed random state, in the same order as in the original run (loader seed, then sampler).
-    """
-
-    def __init__(self, batch_sampler: Iterable, skip: int) -> None:
-        self.batch_sampler = batch_sampler
-        self.skip = skip
-        self.sampler = getattr(batch_sampler, "sampler", None)
-        self._it: Iterator | None = None
-
-    def start(self) -> None:
-        if self._it is None:
-            it = iter(self.batch_sampler)
-            for _ in range(self.skip):
-                if next(it, _END) is _END:
-                    break
-            self._it = it
-
-    def __iter__(self) -> Iterator:
-        self._it = None
-        return self._batches()
-
-    def _batches(self) -> Iterator:
-        self.start()
-        yield from self._it  # type: ignore[misc]
-
-    def __len__(self) -> int:
-        return max(len(self.batch_sampler) - self.skip, 0)  # type: ignore[arg-type]
-
-
-_END = object()
-
-
-def _skip_by_indices(data: Any) -> bool:
-    from torch.utils.data import DataLoader
-
-    return (
-        isinstance(data, DataLoader)
-        and data.num_workers == 0
-        and data.batch_sampler is not None
-        and getattr(data, "_dataset_kind", 0) == 0
-    )
 
 
 # ------------------------------------------------------------------------------------------------ handlers
@@ -362,8 +275,11 @@ class ExactResume(Serializable):
     Handlers are matched between the two processes by event, position and class, so build the trainer the same
     way (the same script). The save sees handlers of the current event that run *before* the checkpointer:
     attach the checkpointer after the metrics and schedulers attached to the same event. A
-    :class:`~ignite.engine.deterministic.DeterministicEngine` positions its data itself; only step 2 applies,
-    and its ``state.seed`` (drawn at ``STARTED``, not part of its ``state_dict``) is restored right after.
+    :class:`~ignite.engine.deterministic.DeterministicEngine` gets back its ``state.seed`` (drawn at ``STARTED``,
+    not part of its ``state_dict``) and positions its data itself in step 1: the interrupted pass is drawn again
+    from its per-pass seed and skipped as above, without touching the random states; a save at the end of a pass
+    resumes with an exhausted iterator, so that the next pass is reseeded at ``DATALOADER_STOP_ITERATION`` as
+    in the interrupted run.
     ``engine.set_data`` during a run is not tracked. No per-iteration cost: the position is derived from
     ``state.iteration``.
 
@@ -420,9 +336,12 @@ class ExactResume(Serializable):
             )
             self._pending = self._position = None
             return
-        if pending.get("seed") is not None:
-            # DeterministicEngine draws state.seed at STARTED (before this handler) and seeds each pass from it
-            engine.state.seed = pending["seed"]
+        if self._deterministic(engine):
+            # DeterministicEngine draws state.seed at STARTED (before this handler) and seeds each pass from it;
+            # it positions its data itself, leaving the random states to the restore below
+            if pending.get("seed") is not None:
+                engine.state.seed = pending["seed"]
+            engine._resume_exactly(self.data_skip)  # type: ignore[attr-defined]
         if pending["boundary"]:
             events = [Events.EPOCH_STARTED]
         else:
@@ -490,18 +409,7 @@ class ExactResume(Serializable):
         if position["generators"] is not None:
             _set_generator_states(data, position["generators"])
         try:
-            by_indices = self.data_skip == "indices" or (self.data_skip == "auto" and _skip_by_indices(data))
-            if by_indices and consumed > 0:
-                from ignite.engine.deterministic import update_dataloader
-
-                skipper = _SkipBatches(data.batch_sampler, consumed)  # type: ignore[attr-defined]
-                it = iter(update_dataloader(data, skipper))  # type: ignore[arg-type]
-                skipper.start()
-            else:
-                it = iter(data)
-                for _ in range(consumed):
-                    if next(it, _END) is _END:
-                        break
+            it = position_pass(data, consumed, self.data_skip)
         finally:
             _restore_rng(current)
             if current_gens:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 import torch
@@ -18,11 +19,12 @@ class TopKCategoricalAccuracy(_PendingSums, Metric):
     """Fraction of samples whose target class is among the ``k`` highest scores.
 
     ``y_pred`` holds scores ``(N, C, ...)`` and ``y`` class indices ``(N, ...)``; each element of ``y`` is one
-    sample. A target counts as found when fewer than ``k`` classes score strictly higher than it (a tie at the
-    k-th place counts in the target's favour).
+    sample. A target counts as found when it is among the ``k`` indices that ``torch.topk`` returns along the
+    class dimension: among tied scores only those ``torch.topk`` picks count, and NaN scores rank first (a row
+    of NaN finds exactly ``k`` classes, not every target).
 
     Args:
-        k: number of top scores considered.
+        k: number of top scores considered, at least 1 and at most the number of classes.
         output_transform: applied to the engine output before ``update``.
         device: device of the accumulators.
         skip_unrolling: pass list outputs to ``update`` unchanged.
@@ -46,6 +48,10 @@ class TopKCategoricalAccuracy(_PendingSums, Metric):
         device: str | torch.device = torch.device("cpu"),
         skip_unrolling: bool = False,
     ) -> None:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+            raise TypeError(f"Argument k should be an integer, but given {type(k).__name__}")
+        if k <= 0:
+            raise ValueError(f"Argument k should be a positive integer, but given {k}")
         self._k = k
         super().__init__(output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
 
@@ -60,14 +66,20 @@ class TopKCategoricalAccuracy(_PendingSums, Metric):
         y_pred, y = output[0], output[1]
         if y.dtype != torch.long:
             y = y.long()
-        # rank of the target = number of classes scoring strictly higher; compared with k in bulk
-        ranks = (y_pred > y_pred.gather(1, y.unsqueeze(1))).sum(dim=1)
-        n = ranks.numel()
+        if y_pred.ndim < 2 or y_pred.shape[1] < self._k:
+            raise ValueError(
+                f"Argument k should be at most the number of classes, but given k={self._k} for y_pred of shape "
+                f"{tuple(y_pred.shape)} (classes along dimension 1)"
+            )
+        # the spec's rule, literally: a hit when the target is among torch.topk's k indices (ties, NaN included)
+        # (topk's indices are distinct: a row matches at most once, so counting matches counts hits)
+        matches = torch.topk(y_pred, self._k, dim=1).indices == y.unsqueeze(1)
+        n = y.numel()
         self._num_examples += n
-        self._queue((ranks,), n)
+        self._queue((matches,), matches.numel())
 
     def _reduce_pending(self, pending: list[tuple[torch.Tensor, ...]]) -> list[torch.Tensor]:
-        return [torch.count_nonzero(_cat_flat([p[0] for p in pending]) < self._k)]
+        return [torch.count_nonzero(_cat_flat([p[0] for p in pending]))]
 
     @sync_all_reduce("_num_correct", "_num_examples")
     def compute(self) -> float:

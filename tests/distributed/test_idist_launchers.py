@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE
-
 sys.path.insert(0, str(Path(__file__).parent))
 from idist_workers import expected_config as _expected  # noqa: E402
 from idist_workers import free_port  # noqa: E402
@@ -164,9 +162,49 @@ def test_torchrun_style_environment(tmp_path):
     assert [i["local_rank"] for i in infos] == [0, 1]
     # the second run: rank 1 raised, rank 0 (blocked in a collective) was stopped and names rank 1
     assert rc1 == 1 and "ValueError: boom from rank 1" in out1, out1
-    assert rc0 == ABORT_EXIT_CODE, out0
+    assert rc0 == 1, out0
     assert "rank 0: stopping because rank 1 failed" in out0 and "ValueError: boom from rank 1" in out0, out0
     assert time.time() - _read(tmp_path, "waiting0")["t"] < 20
+    assert not list(tmp_path.glob("not_stopped*.json"))
+
+
+_FAIL_SCRIPT = """
+import sys
+import ignite.distributed as idist
+import idist_workers
+
+idist_workers.silence_warnings()
+with idist.Parallel(backend="gloo") as parallel:
+    parallel.run(idist_workers.fail_on_rank, int(sys.argv[2]), sys.argv[1])
+"""
+
+_CPP_NOISE = ("terminate called", "Exception raised from", "frame #", "TCPStore.cpp", "recvValue failed")
+
+
+@pytest.mark.parametrize("failing", [1, 0])
+def test_torchrun_style_rank_failure_ends_every_rank_cleanly(tmp_path, failing):
+    """Torchrun-style launches (env://, rank 0 hosts the store) in which one rank raises: both ranks exit with 1
+    (not SIGABRT), each names the failing rank, and no C++ error or stack dump is printed. Repeated, because the
+    abort it guards against happened in some launches only."""
+    other = 1 - failing
+    for attempt in range(5 if failing == 1 else 1):
+        port = free_port()
+        procs = []
+        for rank in range(2):
+            env = _python_env(
+                RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
+                MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+            )  # fmt: skip
+            procs.append(_launch(_FAIL_SCRIPT, [str(tmp_path), str(failing)], env))
+        results = _run_all(procs)
+        codes = [rc for rc, _ in results]
+        assert codes == [1, 1], (attempt, results)
+        failed_out, stopped_out = results[failing][1], results[other][1]
+        assert f"[rank{failing}]: ValueError: boom from rank {failing}" in failed_out, failed_out
+        assert f"rank {other}: stopping because rank {failing} failed" in stopped_out, stopped_out
+        assert f"RankFailedError: rank {failing} failed" in stopped_out, stopped_out
+        for _, out in results:
+            assert not [noise for noise in _CPP_NOISE if noise in out], (attempt, out)
     assert not list(tmp_path.glob("not_stopped*.json"))
 
 

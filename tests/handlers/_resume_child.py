@@ -42,6 +42,14 @@ class LossSum:
         self.n, self.total = sd["n"], sd["total"]
 
 
+class NoisyDataset(TensorDataset):
+    """Random augmentation inside the dataset (drawn in the DataLoader workers when there are some)."""
+
+    def __getitem__(self, index):
+        x, y = super().__getitem__(index)
+        return x + 0.05 * torch.randn_like(x), y
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -50,6 +58,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--deterministic", action="store_true", help="a DeterministicEngine trainer")
+    ap.add_argument("--augment", action="store_true", help="random noise added to the samples by the dataset")
     ap.add_argument("--sleep", type=float, default=0.0)
     ap.add_argument("--async-save", action="store_true")
     ap.add_argument("--pause-at", type=int, default=0, help="after this iteration, wait for the file <dir>.go")
@@ -62,10 +72,11 @@ def main() -> None:
     g = torch.Generator().manual_seed(3)
     x = torch.randn(90, 6, generator=g)
     y = x @ torch.randn(6, 1, generator=g) + 0.1 * torch.randn(90, 1, generator=g)
-    loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True, num_workers=args.workers)
+    dataset = (NoisyDataset if args.augment else TensorDataset)(x, y)
+    loader = DataLoader(dataset, batch_size=8, shuffle=True, num_workers=args.workers)
     model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.25), nn.Linear(32, 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    trainer = create_supervised_trainer(model, optimizer, nn.functional.mse_loss)
+    trainer = create_supervised_trainer(model, optimizer, nn.functional.mse_loss, deterministic=args.deterministic)
 
     loss_sum = LossSum()
     trainer.add_event_handler(Events.ITERATION_COMPLETED, loss_sum)

@@ -38,11 +38,30 @@ class LossSum:
         self.n, self.total = sd["n"], sd["total"]
 
 
+class NoisyDataset(TensorDataset):
+    """Random augmentation inside the dataset: in the main process, or in each DataLoader worker."""
+
+    def __getitem__(self, index):
+        x, y = super().__getitem__(index)
+        return x + 0.1 * torch.randn_like(x), y
+
+
 class Setup:
     """One training set-up; ``build()`` makes identical fresh copies, as a restarted script would."""
 
-    def __init__(self, workers=0, epoch_length=None, exact=True, epoch_scheduler=False, deterministic=False):
+    def __init__(
+        self,
+        workers=0,
+        epoch_length=None,
+        exact=True,
+        epoch_scheduler=False,
+        deterministic=False,
+        augment=False,
+        as_list=False,
+    ):
         self.workers = workers
+        self.as_list = as_list
+        self.augment = augment
         self.epoch_length = epoch_length
         self.exact = exact
         self.epoch_scheduler = epoch_scheduler
@@ -53,7 +72,10 @@ class Setup:
         torch.set_num_threads(1)
         g = torch.Generator().manual_seed(1)
         x, y = torch.randn(50, 4, generator=g), torch.randn(50, 1, generator=g)
-        self.loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True, num_workers=self.workers)
+        dataset = (NoisyDataset if self.augment else TensorDataset)(x, y)
+        self.loader = DataLoader(dataset, batch_size=8, shuffle=True, num_workers=self.workers)
+        if self.as_list:  # a plain list of batches (DeterministicEngine's generic path)
+            self.loader = [(x[i : i + 8], y[i : i + 8]) for i in range(0, 50, 8)]
         self.model = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.3), nn.Linear(16, 1))
         self.opt = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.5)
         self.trainer = create_supervised_trainer(
@@ -144,17 +166,47 @@ def test_resume_with_workers_fetches_skipped_batches(tmp_path):
     assert torch.equal(params, ref_params) and sums == ref_sum
 
 
-@pytest.mark.xfail(
-    reason="engine: DeterministicEngine restores rng_states before the lazily built ReproducibleBatchSampler draws "
-    "the pass, so a mid-pass resume shuffles differently (an eager ReproducibleBatchSampler.__iter__ fixes it)",
-    strict=False,
-)
-def test_resume_with_deterministic_engine(tmp_path):
+@pytest.mark.parametrize("stop_at", [1, 3, 7, 10, 14, 20])
+def test_resume_with_deterministic_engine(tmp_path, stop_at):
     setup = Setup(deterministic=True)
     s = setup.build()
     assert isinstance(s.trainer, DeterministicEngine)
     ref_params, ref_sum = s.run()
-    params, sums = interrupted_then_resumed(setup, 10, tmp_path)
+    params, sums = interrupted_then_resumed(setup, stop_at, tmp_path)
+    assert torch.equal(params, ref_params) and sums == ref_sum
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+@pytest.mark.parametrize("epoch_length, stop_at", [(4, 6), (4, 8), (11, 7), (11, 16)])
+def test_resume_with_deterministic_engine_and_epoch_length_different_from_data(
+    tmp_path, epoch_length, stop_at, as_list
+):
+    setup = Setup(deterministic=True, epoch_length=epoch_length, as_list=as_list)
+    ref_params, ref_sum = setup.build().run(max_epochs=5)
+    params, sums = interrupted_then_resumed(setup, stop_at, tmp_path, max_epochs=5)
+    assert torch.equal(params, ref_params) and sums == ref_sum
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resume_with_augmentation_in_the_dataset(tmp_path, deterministic, workers):
+    """Random augmentation drawn in the main process or in the workers (whose states follow the batches made)."""
+    setup = Setup(deterministic=deterministic, workers=workers, augment=True)
+    ref_params, ref_sum = setup.build().run(max_epochs=2)
+    params, sums = interrupted_then_resumed(setup, 10, tmp_path, max_epochs=2)
+    assert torch.equal(params, ref_params) and sums == ref_sum
+
+
+@pytest.mark.parametrize("name", ["plain", "deterministic"])
+def test_checkpoint_of_format_1_still_resumes_exactly(name):
+    """Checkpoints written by the first ExactResume (commit 6635ec1, ``data/make_resume_v1.py``) still load."""
+    setup = Setup(deterministic=name == "deterministic")
+    ref_params, ref_sum = setup.build().run()
+    s = setup.build()
+    torch.randn(7)
+    path = Path(__file__).with_name("data") / f"resume_v1_{name}_it10.pt"
+    Checkpoint.load_objects(to_load=s.to_save, checkpoint=torch.load(path, weights_only=False))
+    params, sums = s.run()
     assert torch.equal(params, ref_params) and sums == ref_sum
 
 
@@ -266,4 +318,44 @@ def test_sigkill_at_random_iteration_then_resume(tmp_path):
     assert "RESUMED checkpoint_" in done.stdout and "DONE" in done.stdout
     resumed = torch.load(tmp_path / "out.pt")
     assert torch.equal(resumed["params"], reference["params"]), f"killed at iteration {kill_at}"
+    assert resumed["n"] == reference["n"] and resumed["total"] == reference["total"]
+
+
+def test_deterministic_engine_killed_repeatedly_resumes_exactly(tmp_path):
+    """The issue's set-up: a DeterministicEngine trainer with dropout, a shuffling DataLoader with 2 workers and
+    random augmentation in the dataset, checkpointed every iteration, killed with SIGKILL at iterations 7, 27, 33
+    and 59 (12 batches per epoch, 5 epochs), each time resumed by a new process; the parameters end bit-identical
+    to an uninterrupted run."""
+    flags = ["--deterministic", "--workers", "2", "--augment", "--epochs", "5"]
+    cmd, env = _child(["--dir", str(tmp_path / "ref"), "--out", str(tmp_path / "ref.pt"), "--mode", "none", *flags])
+    subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=300)
+    reference = torch.load(tmp_path / "ref.pt")
+
+    ck = ["--dir", str(tmp_path / "ck"), "--out", str(tmp_path / "out.pt"), "--mode", "plain", *flags]
+    resumed_from = []
+    for kill_at in (7, 27, 33, 59):
+        # the child waits after printing ITER <kill_at> (before that iteration's checkpoint): killed there
+        cmd, env = _child([*ck, "--pause-at", str(kill_at)])
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            for line in proc.stdout:
+                if line.startswith("RESUMED"):
+                    resumed_from.append(line.split()[1])
+                if line.strip() == f"ITER {kill_at}":
+                    proc.send_signal(signal.SIGKILL)
+                    break
+            proc.stdout.read()
+            assert proc.wait(timeout=300) == -signal.SIGKILL
+        finally:
+            proc.kill()
+            proc.stdout.close()
+    assert resumed_from == ["checkpoint_6.pt", "checkpoint_26.pt", "checkpoint_32.pt"]
+    assert not (tmp_path / "out.pt").exists()
+
+    cmd, env = _child(ck)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "RESUMED checkpoint_58.pt" in done.stdout and "DONE" in done.stdout
+    resumed = torch.load(tmp_path / "out.pt")
+    assert torch.equal(resumed["params"], reference["params"])
     assert resumed["n"] == reference["n"] and resumed["total"] == reference["total"]

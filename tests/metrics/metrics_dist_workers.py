@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 import ignite.distributed as idist
-from ignite.engine import Engine
+from ignite.engine import Engine, Events
 from ignite.metrics import (
     Average,
     CosineSimilarity,
@@ -114,6 +115,69 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def running_average_cases() -> dict[str, tuple[RunningAverage, Any]]:
+    """Every way of using RunningAverage: over a metric or the output, with each usage and ``epoch_bound``."""
+    from ignite.metrics import Accuracy, Precision
+    from ignite.metrics.metric import RunningBatchWise, RunningEpochWise, SingleEpochRunningBatchWise
+
+    cls = lambda b: (b["logits"], b["labels"])  # noqa: E731
+    mean = lambda b: b["p"][:, 0].mean()  # noqa: E731
+    ce = torch.nn.CrossEntropyLoss()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # epoch_bound is deprecated
+        return {
+            "acc": (RunningAverage(Accuracy(output_transform=cls), alpha=0.5), RunningBatchWise()),
+            "acc_single_epoch": (
+                RunningAverage(Accuracy(output_transform=cls), alpha=0.5),
+                SingleEpochRunningBatchWise(),
+            ),
+            "acc_epoch_wise": (RunningAverage(Accuracy(output_transform=cls), alpha=0.5), RunningEpochWise()),
+            "loss_default_alpha": (RunningAverage(Loss(ce, output_transform=cls)), RunningBatchWise()),
+            "loss_epoch_bound": (RunningAverage(Loss(ce, output_transform=cls), alpha=0.7, epoch_bound=True), None),
+            "loss_not_epoch_bound": (
+                RunningAverage(Loss(ce, output_transform=cls), alpha=0.7, epoch_bound=False),
+                None,
+            ),
+            "precision": (RunningAverage(Precision(average=True, output_transform=cls), alpha=0.6), None),
+            "output": (RunningAverage(output_transform=mean, alpha=0.5), RunningBatchWise()),
+            "output_single_epoch": (RunningAverage(output_transform=mean, alpha=0.5), SingleEpochRunningBatchWise()),
+            "output_epoch_bound": (RunningAverage(output_transform=mean, alpha=0.5, epoch_bound=True), None),
+        }
+
+
+def running_average_values(rank: int, world_size: int) -> dict[str, list]:
+    """The value of each RunningAverage case after every iteration of 2 epochs over 5 batches of 6 samples.
+
+    Each rank gets every ``world_size``-th sample of every batch (equal halves), so a rank's metric sums add up to
+    the whole batch's and the mean of the ranks' output means is the whole batch's mean: the values must equal the
+    single-process ones.
+    """
+    g = torch.Generator().manual_seed(7)
+    batches = [
+        {
+            "p": torch.randn(6, 3, generator=g),
+            "logits": torch.randn(6, CLASSES, generator=g),
+            "labels": torch.randint(0, CLASSES, (6,), generator=g),
+        }
+        for _ in range(5)
+    ]
+    batches = [{k: v[rank::world_size] for k, v in b.items()} for b in batches]
+    out: dict[str, list] = {}
+    for name, (metric, usage) in running_average_cases().items():
+        engine = Engine(lambda e, b: b)
+        if usage is None:
+            metric.attach(engine, name)
+        else:
+            metric.attach(engine, name, usage=usage)
+        values: list = []
+        engine.add_event_handler(
+            Events.ITERATION_COMPLETED, lambda e, n=name, v=values: v.append(_plain(e.state.metrics.get(n)))
+        )
+        engine.run(batches, max_epochs=2)
+        out[name] = values
+    return out
+
+
 def shard(batches: list, rank: int) -> list:
     # uneven on purpose: rank 0 gets 4 batches (20 samples), rank 1 gets 2 (9 samples)
     return batches[:4] if rank == 0 else batches[4:]
@@ -196,6 +260,8 @@ def run(local_rank: int, out_dir: str) -> None:
     for x in [1.0, 3.0] if rank == 0 else [5.0, 7.0]:
         ra.update(torch.tensor(x))
     result["running_average"] = float(ra.compute())
+
+    result["running_average_usages"] = running_average_values(rank, world_size)
 
     reduced = Reduced()
     result["reduced"] = reduced.compute()

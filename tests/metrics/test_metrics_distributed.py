@@ -24,6 +24,7 @@ def results(tmp_path_factory):
     per_rank = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
     # the single-process reference, computed here (serial) on all the samples
     per_rank[0]["single"] = metrics_dist_workers.evaluate(metrics_dist_workers.make_batches())
+    per_rank[0]["single_running_average"] = metrics_dist_workers.running_average_values(0, 1)
     return per_rank
 
 
@@ -36,6 +37,8 @@ def _close(a, b):
         assert len(a) == len(b)
         for x, y in zip(a, b):
             _close(x, y)
+    elif b is None:
+        assert a is None
     else:
         assert a == pytest.approx(b, rel=1e-5, abs=1e-6)
 
@@ -86,6 +89,17 @@ def test_state_dict_gathers_ranks_and_loads_back(results):
 def test_running_average_of_output_averages_ranks(results):
     # step values 3 then 5 (means over ranks): 3 * 0.5 + 5 * 0.5
     assert [r["running_average"] for r in results] == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("name", list(metrics_dist_workers.running_average_cases()))
+def test_running_average_every_usage_equals_single_process(results, name):
+    """RunningAverage over a metric or the output, every usage and epoch_bound, at every iteration of 2 epochs."""
+    single = results[0]["single_running_average"][name]
+    assert len(single) == 10 and single[-1] is not None
+    if name == "acc_epoch_wise":  # folded in at EPOCH_COMPLETED: seen from the next iteration on
+        assert single[:5] == [None] * 5 and single[5] is not None
+    for rank in range(2):
+        _close(results[rank]["running_average_usages"][name], single)
 
 
 def test_frequency_uses_total_items_and_mean_elapsed(results):

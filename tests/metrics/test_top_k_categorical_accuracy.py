@@ -78,3 +78,39 @@ def test_int32_targets_and_grad_inputs():
     y = torch.randint(0, 5, (12,), dtype=torch.int32)
     expected = top_k_accuracy_score(y.numpy(), y_pred.detach().numpy(), k=2, labels=list(range(5)))
     assert run_updates(TopKCategoricalAccuracy(k=2), [(y_pred, y)]) == pytest.approx(expected)
+
+
+def test_ties_count_only_the_indices_topk_returns():
+    # constant scores: torch.topk returns k of the 5 tied classes; the targets cover each class once -> k / 5
+    y = torch.arange(5)
+    for k in (1, 2, 4):
+        assert run_updates(TopKCategoricalAccuracy(k=k), [(torch.zeros(5, 5), y)]) == k / 5
+    # ties inside the top k all count; a tie straddling the k-th place counts only where topk picks the target:
+    # [0, 3, 3, 3] with k=2 gives two of classes 1, 2, 3, so one of the three targets 1, 2, 3 misses
+    y_pred = torch.tensor([[1.0, 2.0, 2.0, 0.0]] * 2 + [[0.0, 3.0, 3.0, 3.0]] * 3)
+    y = torch.tensor([1, 2, 1, 2, 3])
+    assert run_updates(TopKCategoricalAccuracy(k=2), [(y_pred, y)]) == 4 / 5
+
+
+def test_nan_scores_are_not_hits_unless_topk_returns_them():
+    nan = float("nan")
+    # a row of NaN: topk returns k of its classes, so k of the 5 targets hit
+    y_pred = torch.full((5, 5), nan)
+    assert run_updates(TopKCategoricalAccuracy(k=1), [(y_pred, torch.arange(5))]) == 1 / 5
+    assert run_updates(TopKCategoricalAccuracy(k=3), [(y_pred, torch.arange(5))]) == 3 / 5
+    # NaN ranks above every number (torch.topk's order): it takes a place in the top k
+    y_pred = torch.tensor([[0.1, nan, 0.9, 0.5], [0.1, nan, 0.9, 0.5], [0.1, nan, 0.9, 0.5]])
+    assert run_updates(TopKCategoricalAccuracy(k=2), [(y_pred, torch.tensor([1, 2, 3]))]) == 2 / 3
+
+
+def test_k_is_checked():
+    for k in (0, -1):
+        with pytest.raises(ValueError, match=rf"Argument k should be a positive integer, but given {k}"):
+            TopKCategoricalAccuracy(k=k)
+    with pytest.raises(TypeError, match=r"Argument k should be an integer, but given float"):
+        TopKCategoricalAccuracy(k=2.0)
+    m = TopKCategoricalAccuracy(k=4)
+    with pytest.raises(ValueError, match=r"Argument k should be at most the number of classes, but given k=4"):
+        m.update((torch.randn(6, 3), torch.randint(0, 3, (6,))))
+    m.update((torch.randn(6, 4), torch.randint(0, 4, (6,))))  # k == number of classes: every target is a hit
+    assert m.compute() == 1.0

@@ -6,6 +6,12 @@ watcher thread blocked on that store; when the error arrives it records it for i
 and ends its process (its main thread may be blocked inside a collective that would otherwise wait for
 the process-group timeout). The launcher (``idist.spawn`` / ``Parallel``) then raises
 :class:`RankFailedError` naming the rank that failed and carrying its traceback.
+
+The store lives in rank 0's process (``env://`` and ``tcp://``): if rank 0 left as soon as it had read the
+error, the failing rank would lose the store while it still uses it (C++ connection errors, and sometimes an
+abort instead of its own exit code). So every rank of a failed run calls :meth:`FailureGuard.leave` once it is
+done with the store (the failing ones after ``finalize``), and rank 0 waits, for at most ``linger_s``, until all
+the others have left before it exits.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ _ERR_KEY = "ignite_idist/error"
 _COUNT_KEY = "ignite_idist/error_count"
 _ACK_KEY = "ignite_idist/error_ack"
 _DONE_KEY = "ignite_idist/done"
+_LEFT_KEY = "ignite_idist/left"
 _FIRST_ERROR_FILE = "first_error.txt"
 
-# exit code of a rank stopped because another rank failed
+# exit code of a spawned rank stopped because another rank failed (the launcher tells it from a crash by it)
 ABORT_EXIT_CODE = 75
 
 DEFAULT_POLL_S = 0.1
@@ -120,8 +127,10 @@ class FailureGuard:
         error_dir: str | None = None,
         poll_s: float = DEFAULT_POLL_S,
         linger_s: float = DEFAULT_LINGER_S,
+        exit_code: int = ABORT_EXIT_CODE,
     ) -> None:
         self.rank = rank
+        self.exit_code = exit_code
         self.world_size = world_size
         self.error_dir = error_dir
         self.poll_s = poll_s
@@ -136,6 +145,8 @@ class FailureGuard:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._publishing = False
+        self._aborting = False
+        self._left = False
 
     @property
     def active(self) -> bool:
@@ -205,11 +216,13 @@ class FailureGuard:
             self._abort(payload)
 
     def _abort(self, payload: str) -> None:
+        self._aborting = True  # the main thread, if a collective now fails under it, waits for the exit below
         failed_rank, tb = _parse_payload(payload)
         _write_first_error(self.error_dir, payload)
         try:
             sys.stderr.write(
                 f"[ignite.distributed] rank {self.rank}: stopping because rank {failed_rank} failed:\n{tb}\n"
+                f"RankFailedError: rank {failed_rank} failed (see its traceback above)\n"
             )
             sys.stderr.flush()
             sys.stdout.flush()
@@ -219,12 +232,44 @@ class FailureGuard:
             self._store.add(_ACK_KEY, 1)
         except Exception:
             pass
-        os._exit(ABORT_EXIT_CODE)
+        self.leave()
+        os._exit(self.exit_code)
+
+    def leave(self) -> None:
+        """This rank of a failed run is done with the store; rank 0 (its host) waits for the other ranks."""
+        store = self._store
+        if store is None or self._left:
+            return
+        self._left = True
+        try:
+            left = store.add(_LEFT_KEY, 1)
+            if self.rank == 0:
+                deadline = time.monotonic() + self.linger_s
+                while left < self.world_size and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    left = store.add(_LEFT_KEY, 0)
+        except Exception:
+            pass
+
+    def _wake_own_watcher(self) -> None:
+        """End this rank's watcher (blocked on its own connection to the store) before the store may go away."""
+        if self._watch_store is None or self._thread is None or self._thread is threading.current_thread():
+            return
+        try:
+            self._store.set(_rank_key(self.rank), "")
+        except Exception:
+            return
+        self._thread.join(timeout=max(1.0, 5 * self.poll_s))
 
     def publish(self, exc: BaseException) -> None:
         """Called on the failing rank: publish the error, wait briefly until the others have read it."""
+        if self._aborting:
+            # another rank failed first and the watcher is ending this process (the exception in hand is what
+            # that failure caused, e.g. a broken collective): let it, rather than report a misleading error
+            threading.Event().wait()
         self._publishing = True
         self._stop.set()
+        self._wake_own_watcher()
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         payload = _format_payload(self.rank, tb)
         store = self._store

@@ -583,6 +583,11 @@ if has_native_dist_support:
                 fn(local_rank, *args, **kwargs_dict)
             except BaseException as e:
                 guard.publish(e)
+                try:
+                    finalize()
+                except Exception:
+                    pass
+                guard.leave()  # rank 0, which hosts the store, waits for the others to be done with it
                 raise
             guard.stop()
             finalize()
