@@ -12,6 +12,10 @@ def run(local_rank: int, out_dir: str) -> None:
     rank_dir = Path(out_dir) / f"rank{idist.get_rank()}"
     rank_dir.mkdir()
     os.chdir(rank_dir)  # neptune's offline folder is relative to the working directory
+    # a ClearML task of the parent process (an earlier test in the same pytest worker) publishes its id in
+    # CLEARML_* variables, which would make this process report into that task instead of its own
+    for key in [k for k in os.environ if k.startswith(("CLEARML_", "TRAINS_"))]:
+        del os.environ[key]
     os.environ["CLEARML_CACHE_DIR"] = str(rank_dir / "clearml")
 
     from clearml import Task
