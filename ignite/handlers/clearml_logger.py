@@ -6,7 +6,7 @@ import os
 import tempfile
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,13 +21,12 @@ from ignite.handlers.base_logger import (
     BaseOutputHandler,
     BaseWeightsHandler,
     BaseWeightsScalarHandler,
+    _check_logger,
 )
 from ignite.handlers.checkpoint import DiskSaver
 from ignite.handlers.utils import global_step_from_engine
 
 if TYPE_CHECKING:
-    from torch.optim import Optimizer
-
     from ignite.engine import Engine
 
 __all__ = [
@@ -134,9 +133,8 @@ class ClearMLLogger(BaseLogger):
         return OptimizerParamsHandler(*args, **kwargs)
 
 
-def _check_logger(message: str, logger: Any) -> None:
-    if not isinstance(logger, ClearMLLogger):
-        raise RuntimeError(message)
+def _check_clearml(message: str, logger: Any) -> None:
+    _check_logger(logger, ClearMLLogger, message)
 
 
 def _title_prefix(tag: str | None) -> str:
@@ -150,18 +148,8 @@ class OutputHandler(BaseOutputHandler):
     Args: see :class:`~ignite.handlers.base_logger.BaseOutputHandler`.
     """
 
-    def __init__(
-        self,
-        tag: str,
-        metric_names: str | list[str] | None = None,
-        output_transform: Callable | None = None,
-        global_step_transform: Callable[[Engine, Any], int] | None = None,
-        state_attributes: list[str] | None = None,
-    ) -> None:
-        super().__init__(tag, metric_names, output_transform, global_step_transform, state_attributes)
-
     def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger("Handler OutputHandler works only with ClearMLLogger", logger)
+        _check_clearml("Handler OutputHandler works only with ClearMLLogger", logger)
         metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=True)
         step = self._global_step(engine, event_name)
         for key, value in metrics.items():
@@ -178,11 +166,8 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
     Args: see :class:`~ignite.handlers.base_logger.BaseOptimizerParamsHandler`.
     """
 
-    def __init__(self, optimizer: Optimizer, param_name: str = "lr", tag: str | None = None) -> None:
-        super().__init__(optimizer, param_name, tag)
-
     def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger("Handler OptimizerParamsHandler works only with ClearMLLogger", logger)
+        _check_clearml("Handler OptimizerParamsHandler works only with ClearMLLogger", logger)
         step = engine.state.get_event_attrib_value(event_name)
         title = f"{_title_prefix(self.tag)}{self.param_name}"
         for i, value in self._param_values():
@@ -198,20 +183,11 @@ class _ScalarsHandler(BaseWeightsScalarHandler):
     _kind = "weights"
     _handler = "WeightsScalarHandler"
 
-    def __init__(
-        self,
-        model: nn.Module,
-        reduction: Callable[[torch.Tensor], float | torch.Tensor] = torch.norm,
-        tag: str | None = None,
-        whitelist: list[str] | Callable[[str, nn.Parameter], bool] | None = None,
-    ) -> None:
-        super().__init__(model, reduction=reduction, tag=tag, whitelist=whitelist)
-
     def _tensor(self, p: nn.Parameter) -> torch.Tensor | None:
         return p.data
 
     def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger(f"Handler {self._handler} works only with ClearMLLogger", logger)
+        _check_clearml(f"Handler {self._handler} works only with ClearMLLogger", logger)
         step = engine.state.get_event_attrib_value(event_name)
         prefix = f"{_title_prefix(self.tag)}{self._kind}_{self.reduction.__name__}"
         with torch.no_grad():
@@ -247,19 +223,11 @@ class _HistHandler(BaseWeightsHandler):
     _kind = "weights"
     _handler = "'WeightsHistHandler'"
 
-    def __init__(
-        self,
-        model: nn.Module,
-        tag: str | None = None,
-        whitelist: list[str] | Callable[[str, nn.Parameter], bool] | None = None,
-    ) -> None:
-        super().__init__(model, tag=tag, whitelist=whitelist)
-
     def _tensor(self, p: nn.Parameter) -> torch.Tensor | None:
         return p.data
 
     def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger(f"Handler {self._handler} works only with ClearMLLogger", logger)
+        _check_clearml(f"Handler {self._handler} works only with ClearMLLogger", logger)
         step = engine.state.get_event_attrib_value(event_name)
         prefix = f"{_title_prefix(self.tag)}{self._kind}"
         for name, p in self.weights:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -17,13 +17,12 @@ from ignite.handlers.base_logger import (
     BaseOptimizerParamsHandler,
     BaseOutputHandler,
     BaseWeightsScalarHandler,
+    _check_logger,
 )
 from ignite.handlers.checkpoint import BaseSaveHandler
 from ignite.handlers.utils import global_step_from_engine
 
 if TYPE_CHECKING:
-    from torch.optim import Optimizer
-
     from ignite.engine import Engine
 
 __all__ = [
@@ -98,9 +97,8 @@ class NeptuneLogger(BaseLogger):
         return OptimizerParamsHandler(*args, **kwargs)
 
 
-def _check_logger(handler: str, logger: Any) -> None:
-    if not isinstance(logger, NeptuneLogger):
-        raise TypeError(f"Handler {handler} works only with NeptuneLogger")
+def _check_neptune(handler: str, logger: Any) -> None:
+    _check_logger(logger, NeptuneLogger, f"Handler {handler} works only with NeptuneLogger", TypeError)
 
 
 class OutputHandler(BaseOutputHandler):
@@ -109,18 +107,8 @@ class OutputHandler(BaseOutputHandler):
     Args: see :class:`~ignite.handlers.base_logger.BaseOutputHandler`.
     """
 
-    def __init__(
-        self,
-        tag: str,
-        metric_names: str | list[str] | None = None,
-        output_transform: Callable | None = None,
-        global_step_transform: Callable[[Engine, Any], int] | None = None,
-        state_attributes: list[str] | None = None,
-    ) -> None:
-        super().__init__(tag, metric_names, output_transform, global_step_transform, state_attributes)
-
     def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
-        _check_logger("OutputHandler", logger)
+        _check_neptune("OutputHandler", logger)
         metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=False)
         step = self._global_step(engine, event_name)
         for key, value in metrics.items():
@@ -133,11 +121,8 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
     Args: see :class:`~ignite.handlers.base_logger.BaseOptimizerParamsHandler`.
     """
 
-    def __init__(self, optimizer: Optimizer, param_name: str = "lr", tag: str | None = None) -> None:
-        super().__init__(optimizer, param_name, tag)
-
     def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
-        _check_logger("OptimizerParamsHandler", logger)
+        _check_neptune("OptimizerParamsHandler", logger)
         step = engine.state.get_event_attrib_value(event_name)
         for i, value in self._param_values():
             logger[self._param_key(i)].append(value, step=step)
@@ -149,30 +134,20 @@ class _ScalarsHandler(BaseWeightsScalarHandler):
     _kind = "weights"
     _handler = "WeightsScalarHandler"
 
-    def __init__(
-        self,
-        model: nn.Module,
-        reduction: Callable[[torch.Tensor], float | torch.Tensor] = torch.norm,
-        tag: str | None = None,
-        whitelist: list[str] | Callable[[str, nn.Parameter], bool] | None = None,
-    ) -> None:
-        super().__init__(model, reduction=reduction, tag=tag, whitelist=whitelist)
-
     def _tensor(self, p: nn.Parameter) -> torch.Tensor:
         return p.data
 
     def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
-        _check_logger(self._handler, logger)
+        _check_neptune(self._handler, logger)
         step = engine.state.get_event_attrib_value(event_name)
-        prefix = f"{self.tag}/" if self.tag else ""
-        series = f"{prefix}{self._kind}_{self.reduction.__name__}"
+        kind = f"{self._kind}_{self.reduction.__name__}"
         with torch.no_grad():
             for name, p in self.weights:
                 if p.grad is None:
                     continue
                 value = self.reduction(self._tensor(p))
                 value = value.item() if isinstance(value, torch.Tensor) else value
-                logger[f"{series}/{name.replace('.', '/')}"].append(value, step=step)
+                logger[self._key(kind, name)].append(value, step=step)
 
 
 class WeightsScalarHandler(_ScalarsHandler):

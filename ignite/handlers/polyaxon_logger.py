@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ignite.handlers.base_logger import (
@@ -10,12 +9,11 @@ from ignite.handlers.base_logger import (
     BaseLogger,
     BaseOptimizerParamsHandler,
     BaseOutputHandler,
+    _check_logger,
 )
 from ignite.handlers.utils import global_step_from_engine
 
 if TYPE_CHECKING:
-    from torch.optim import Optimizer
-
     from ignite.engine import Engine
 
 __all__ = ["PolyaxonLogger", "OutputHandler", "OptimizerParamsHandler", "global_step_from_engine"]
@@ -80,19 +78,8 @@ class OutputHandler(BaseOutputHandler):
     Args: see :class:`~ignite.handlers.base_logger.BaseOutputHandler`.
     """
 
-    def __init__(
-        self,
-        tag: str,
-        metric_names: str | list[str] | None = None,
-        output_transform: Callable | None = None,
-        global_step_transform: Callable[[Engine, Any], int] | None = None,
-        state_attributes: list[str] | None = None,
-    ) -> None:
-        super().__init__(tag, metric_names, output_transform, global_step_transform, state_attributes)
-
     def __call__(self, engine: Engine, logger: PolyaxonLogger, event_name: Any) -> None:
-        if not isinstance(logger, PolyaxonLogger):
-            raise RuntimeError("Handler 'OutputHandler' works only with PolyaxonLogger")
+        _check_logger(logger, PolyaxonLogger, "Handler 'OutputHandler' works only with PolyaxonLogger")
         metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=False)
         logger.log_metrics(step=self._global_step(engine, event_name), **metrics)
 
@@ -103,11 +90,7 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
     Args: see :class:`~ignite.handlers.base_logger.BaseOptimizerParamsHandler`.
     """
 
-    def __init__(self, optimizer: Optimizer, param_name: str = "lr", tag: str | None = None) -> None:
-        super().__init__(optimizer, param_name, tag)
-
     def __call__(self, engine: Engine, logger: PolyaxonLogger, event_name: Any) -> None:
-        if not isinstance(logger, PolyaxonLogger):
-            raise RuntimeError("Handler OptimizerParamsHandler works only with PolyaxonLogger")
+        _check_logger(logger, PolyaxonLogger, "Handler OptimizerParamsHandler works only with PolyaxonLogger")
         params = {self._param_key(i): v for i, v in self._param_values()}
         logger.log_metrics(**params, step=engine.state.get_event_attrib_value(event_name))
