@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["CheckpointDiskFullError", "disk_full_cause", "disk_full_error", "save_to_fd", "save_to_path"]
+__all__ = ["CheckpointDiskFullError", "disk_full_cause", "disk_full_error", "save_to_fd"]
 
 # torch reads its CRC32 option when a save opens its writer: a lock keeps concurrent DiskSaver writes (e.g. a
 # background save and a synchronous one) from restoring each other's setting at the wrong moment
@@ -137,12 +137,6 @@ def save_to_fd(obj: Any, fd: int, compute_crc32: bool, **kwargs: Any) -> None:
         writer.on_first_write = option.restore
         torch.save(obj, writer, **kwargs)
     writer.flush()
-
-
-def save_to_path(obj: Any, path: str | os.PathLike, compute_crc32: bool, **kwargs: Any) -> None:
-    """``torch.save(obj, path)`` with the given CRC32 option."""
-    with _Crc32Option(compute_crc32):
-        torch.save(obj, path, **kwargs)
 
 
 class CheckpointDiskFullError(OSError):

@@ -49,7 +49,6 @@ from ignite.handlers._file_writer import (
     disk_full_cause,
     disk_full_error,
     save_to_fd,
-    save_to_path,
 )
 from ignite.handlers._snapshot import _Snapshotter
 from ignite.utils import _tree_apply2, _tree_map
@@ -810,8 +809,12 @@ class DiskSaver(BaseSaveHandler):
 
     def _write(self, checkpoint: Mapping, path: Path, func: Callable, rank: int) -> None:
         if not self._atomic:
-            if func is torch.save:
-                save_to_path(checkpoint, path, self.compute_crc32, **self.kwargs)
+            if func is torch.save:  # through our writer, so that a full disk surfaces as its OSError
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+                try:
+                    save_to_fd(checkpoint, fd, self.compute_crc32, **self.kwargs)
+                finally:
+                    os.close(fd)
             else:
                 func(checkpoint, path, **self.kwargs)
             return
