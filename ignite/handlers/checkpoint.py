@@ -328,6 +328,7 @@ class Checkpoint(Serializable):
         self.async_save = async_save
         self._saved: list[Checkpoint.Item] = []
         self._job: _SaveJob | None = None
+        self._pending_saved: list[Checkpoint.Item] | None = None
         self._snapshotter: _Snapshotter | None = None
         self._handler_arity: int | None = None
 
@@ -453,13 +454,18 @@ class Checkpoint(Serializable):
         saved_after.append(Checkpoint.Item(priority, filename))
         saved_after.sort(key=lambda it: it[0])
 
-        checkpoint = self._setup_checkpoint()
-        if len(checkpoint) == 1:
-            checkpoint = checkpoint[name]
-        if self.include_self:
-            # the list as it is once this file is stored; with a single object this key lands inside its state
-            # dict (upstream behaviour, tested)
-            checkpoint["checkpointer"] = OrderedDict([("_saved", [(p, f) for p, f in saved_after])])
+        # while the checkpoint is taken, state_dict() describes the list as it is once this file is stored (so
+        # that include_self and an ExactResume holding this handler resume with the file they are loaded from)
+        self._pending_saved = saved_after
+        try:
+            checkpoint = self._setup_checkpoint()
+            if len(checkpoint) == 1:
+                checkpoint = checkpoint[name]
+            if self.include_self:
+                # with a single object this key lands inside its state dict (upstream behaviour, tested)
+                checkpoint["checkpointer"] = self.state_dict()
+        finally:
+            self._pending_saved = None
 
         removed_first = [] if self._writes_first() else ([filename] if replaced else []) + evicted
         if self.async_save and self._writes_here():
@@ -671,6 +677,8 @@ class Checkpoint(Serializable):
 
     def state_dict(self) -> OrderedDict:
         """``{"_saved": [(priority, filename), ...]}``, lowest priority first (after a background save ends)."""
+        if self._pending_saved is not None:  # called while this handler takes a checkpoint
+            return OrderedDict([("_saved", [(p, f) for p, f in self._pending_saved])])
         self._join(report=False)
         return OrderedDict([("_saved", [(p, f) for p, f in self._saved])])
 

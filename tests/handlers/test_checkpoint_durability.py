@@ -359,3 +359,23 @@ def test_process_killed_right_after_async_save_returns(tmp_path, kill_after):
     for name in listed:
         step = int(name[len("model_") : -len(".pt")])
         assert name in names or len([s for s in steps if s > step]) >= 2
+
+
+@pytest.mark.parametrize("async_save", [False, True])
+def test_handler_saved_inside_its_own_checkpoint_describes_the_new_file(tmp_path, async_save):
+    """As ExactResume does: an entry of ``to_save`` holds the checkpointer's own state_dict."""
+
+    class HolderOfTheCheckpointer:
+        checkpointer = None
+
+        def state_dict(self):
+            return self.checkpointer.state_dict()
+
+    holder = HolderOfTheCheckpointer()
+    c = Checkpoint({"model": nn.Linear(2, 1), "holder": holder}, DiskSaver(tmp_path), n_saved=1, async_save=async_save)
+    holder.checkpointer = c
+    for it in (1, 2):
+        c(make_engine(it))
+    c.wait()
+    saved = torch.load(tmp_path / "checkpoint_2.pt")["holder"]["_saved"]
+    assert saved == [(2, "checkpoint_2.pt")]  # a run resumed from this file keeps pruning it
