@@ -31,7 +31,6 @@ import stat
 import string
 import sys
 import tempfile
-import threading
 import zipfile
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
@@ -44,6 +43,7 @@ import torch.nn as nn
 
 from ignite.base import Serializable
 from ignite.engine.events import EventEnum, Events
+from ignite.handlers._background import SaveJob, wait_for_pending_saves
 from ignite.handlers._file_writer import (
     CheckpointDiskFullError,
     disk_full_cause,
@@ -164,45 +164,6 @@ class BaseSaveHandler(metaclass=ABCMeta):
     @abstractmethod
     def remove(self, filename: str) -> None:
         """Remove the checkpoint saved as ``filename``."""
-
-
-class _SaveJob:
-    """One background save: the thread and its error."""
-
-    def __init__(self, target: Callable[[], None], filename: str) -> None:
-        self.filename = filename
-        self.error: BaseException | None = None
-        self._target = target
-        # not a daemon: the interpreter waits for it at exit, so a returned save is never lost by a normal exit
-        self.thread = threading.Thread(target=self._run, name=f"ignite-checkpoint-{filename}", daemon=False)
-
-    def start(self) -> None:
-        with _pending_lock:
-            _pending_jobs.add(self)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._target()
-        except BaseException as e:  # reported by Checkpoint.wait() / the next save
-            self.error = e
-            _logger.error("Asynchronous save of checkpoint '%s' failed: %r", self.filename, e)
-        finally:
-            with _pending_lock:
-                _pending_jobs.discard(self)
-
-
-# background saves not finished yet, of every Checkpoint: loading a file from a path waits for them
-_pending_jobs: set[_SaveJob] = set()
-_pending_lock = threading.Lock()
-
-
-def _wait_for_pending_saves() -> None:
-    with _pending_lock:
-        jobs = list(_pending_jobs)
-    for job in jobs:
-        if job.thread is not threading.current_thread():
-            job.thread.join()
 
 
 def _object_name(to_save: Mapping) -> str:
@@ -327,7 +288,7 @@ class Checkpoint(Serializable):
         self.save_on_rank = save_on_rank
         self.async_save = async_save
         self._saved: list[Checkpoint.Item] = []
-        self._job: _SaveJob | None = None
+        self._job: SaveJob | None = None
         self._pending_saved: list[Checkpoint.Item] | None = None
         self._snapshotter: _Snapshotter | None = None
         self._handler_arity: int | None = None
@@ -472,14 +433,19 @@ class Checkpoint(Serializable):
             if self._snapshotter is None:
                 self._snapshotter = _Snapshotter()
             snapshot = self._snapshotter(checkpoint)
-            self._job = _SaveJob(
+            self._job = SaveJob(
                 lambda: self._store(snapshot, filename, metadata, saved_after, evicted, removed_first), filename
             )
-            self._job.start()
         else:
             self._store(checkpoint, filename, metadata, saved_after, evicted, removed_first)
 
-        engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
+        try:
+            engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
+        finally:
+            # the writer starts as the handler returns: waking it earlier makes the loop wait for the GIL while
+            # still in the handler (a handler of SAVED_CHECKPOINT that waits for the file queues it itself)
+            if self._job is not None:
+                self._job.start()
 
     def _writes_first(self) -> bool:
         """Whether the new file is written before the evicted one is removed.
@@ -539,7 +505,7 @@ class Checkpoint(Serializable):
         job = self._job
         if job is None:
             return
-        job.thread.join()
+        job.wait()
         if job.error is None or report:
             self._job = None
         if job.error is not None and report:
@@ -631,7 +597,7 @@ class Checkpoint(Serializable):
         Checkpoint._check_objects(to_load, "load_state_dict")
 
         if isinstance(checkpoint, (str, Path)):
-            _wait_for_pending_saves()  # the file may be one that a background save is still writing
+            wait_for_pending_saves()  # the file may be one that a background save is still writing
             checkpoint = _load_file(checkpoint)
 
         def _load_object(obj: Any, chkpt_obj: Any) -> None:
