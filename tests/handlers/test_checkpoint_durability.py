@@ -379,3 +379,14 @@ def test_handler_saved_inside_its_own_checkpoint_describes_the_new_file(tmp_path
     c.wait()
     saved = torch.load(tmp_path / "checkpoint_2.pt")["holder"]["_saved"]
     assert saved == [(2, "checkpoint_2.pt")]  # a run resumed from this file keeps pruning it
+
+
+def test_saved_checkpoint_handler_may_wait_for_the_async_file(tmp_path):
+    c = Checkpoint({"model": nn.Linear(2, 1)}, DiskSaver(tmp_path), n_saved=1, async_save=True)
+    engine = make_engine(1)
+    seen = []
+    c(engine)  # registers the events
+    engine.add_event_handler(Checkpoint.SAVED_CHECKPOINT, lambda e: seen.append(c.last_checkpoint))
+    engine.state.iteration = 2
+    c(engine)  # the handler runs before the writer is handed the save: waiting for it must not hang
+    assert seen == [tmp_path / "model_2.pt"] and checkpoint_files(tmp_path) == ["model_2.pt"]
