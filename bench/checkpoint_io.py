@@ -23,7 +23,8 @@ Async save (ignite-ng): Checkpoint(..., async_save=True) attached the same way; 
 (the time the training loop is blocked: CPU snapshot of the tensors and hand-off to the writer
 thread) after waiting, outside the timed region, for the previous background write to finish
 (as if training took longer than a write). The first call (buffer allocation) is a warm-up.
-Reported as a ratio to the median synchronous ignite save.
+Reported as a ratio to the median synchronous ignite save, and to one copy of the state's bytes measured just
+before each call (see CopyYardstick): the target is blocked time <= 1.25x one memcpy at memory bandwidth.
 
 Save times on a shared machine drift by 2-4x within one run (page cache and disk contention), so besides the
 ratio of medians the script reports the median of per-iteration ratios (ignite save / bare save of the same
@@ -155,7 +156,43 @@ def save_times(model, opt, root, n_saves, warmer):
     return ign, bare.times, files, last
 
 
-def async_block_times(model, opt, root, n_saves, warmer):
+def _state_tensors(model, opt):
+    found = {}
+    for t in list(model.state_dict().values()) + [
+        v for st in opt.state_dict()["state"].values() for v in st.values() if isinstance(v, torch.Tensor)
+    ]:
+        found[t.untyped_storage().data_ptr()] = t
+    return list(found.values())
+
+
+class CopyYardstick:
+    """The cost of one copy of the checkpoint's tensors, measured next to each async save:
+    memcpy: one ``memcpy`` (ctypes.memmove, one thread) of as many bytes, between two buffers allocated and
+    touched once (the machine's memory bandwidth); empty_like: ``torch.empty_like(t).copy_(t)`` of every
+    tensor (fresh memory each time: page faults included, what a naive snapshot costs)."""
+
+    def __init__(self, tensors):
+        self.tensors = tensors
+        nbytes = sum(t.untyped_storage().nbytes() for t in tensors)
+        self.src = torch.ones(nbytes, dtype=torch.uint8)
+        self.dst = torch.ones(nbytes, dtype=torch.uint8)
+        self.nbytes = nbytes
+        self.memcpy, self.empty_like = [], []
+
+    def __call__(self):
+        import ctypes
+
+        t0 = time.perf_counter()
+        ctypes.memmove(self.dst.data_ptr(), self.src.data_ptr(), self.nbytes)
+        self.memcpy.append(time.perf_counter() - t0)
+        gc.collect()
+        t0 = time.perf_counter()
+        copies = [torch.empty_like(t).copy_(t) for t in self.tensors]
+        self.empty_like.append(time.perf_counter() - t0)
+        del copies
+
+
+def async_block_times(model, opt, root, n_saves, warmer, yardstick=None):
     """Time each async Checkpoint call (the blocking part) after the previous write has finished."""
     from ignite.engine import Engine, Events
     from ignite.handlers import Checkpoint, DiskSaver
@@ -173,6 +210,9 @@ def async_block_times(model, opt, root, n_saves, warmer):
     def before(e):
         ckpt.wait()
         warmer()
+        if yardstick is not None and e.state.iteration > 1:
+            yardstick()
+        gc.collect()
         marks.append(time.perf_counter())
 
     engine.add_event_handler(Events.ITERATION_COMPLETED, before)
@@ -252,7 +292,8 @@ def main():
             if r < rounds - 1:
                 shutil.rmtree(d, ignore_errors=True)
         size_mb = os.path.getsize(last_ign) / 1e6
-        async_times, async_files = async_block_times(model, opt, root, saves * (rounds - 1), warmer)
+        yardstick = CopyYardstick(_state_tensors(model, opt))
+        async_times, async_files = async_block_times(model, opt, root, saves * (rounds - 1), warmer, yardstick)
         files_ok &= len(async_files) == 2
 
         loads = {"ignite_path": [], "ignite_dict": [], "bare": []}
@@ -283,6 +324,19 @@ def main():
         "async_block_s": round(statistics.median(async_times), 4),
         "async_block_s_max": round(max(async_times), 4),
         "async_block_ratio_to_sync_save": round(statistics.median(async_times) / s_i, 3),
+        # the target: blocked time <= 1.25x one copy of the state at memory bandwidth (measured alongside)
+        "state_MB": round(yardstick.nbytes / 1e6, 1),
+        "copy_memcpy_s": round(statistics.median(yardstick.memcpy), 4),
+        "copy_empty_like_s": round(statistics.median(yardstick.empty_like), 4),
+        "async_block_ratio_to_memcpy": round(statistics.median(async_times) / statistics.median(yardstick.memcpy), 3),
+        # each async save against the memcpy just before it
+        "async_block_ratio_to_memcpy_paired": round(
+            statistics.median(a / m for a, m in zip(async_times, yardstick.memcpy)), 3
+        ),
+        "async_block_ratio_to_empty_like": round(
+            statistics.median(async_times) / statistics.median(yardstick.empty_like), 3
+        ),
+        "async_block_target_ratio_to_memcpy": 1.25,
     }
     lb = statistics.median(loads["bare"])
     for name in ("ignite_path", "ignite_dict", "bare"):

@@ -16,6 +16,10 @@ wall time on a shared machine). Per metric (median over repeats; ``*_min`` field
                 checks, no-grad, and the engine's dispatch of one handler). A difference of three timings
                 taken over cold data: noisy (several µs either way on a shared machine).
   attach_hot_us ``iteration_completed`` minus ``update``, both in a tight loop on one batch (warm caches)
+  torch_floor_us, update_to_torch_floor (Accuracy, Loss only)
+                the torch work an update cannot avoid, in a bare loop over the same batches (Accuracy: argmax,
+                comparison, count; Loss: the user's loss function alone), and ``update_us`` / it (also paired
+                by repeat). PyTorch-Ignite's updates cost 1.1-2.3x this floor; a ratio creeping up is a regression.
 
 Classification metrics are included when their modules exist. Prints ONE JSON line on stdout.
     python bench/metrics_throughput.py --quick
@@ -94,6 +98,29 @@ def factories() -> dict[str, tuple[str, Callable[[], Any]]]:
     return out
 
 
+def torch_floors() -> dict[str, Callable[[Any], Any]]:
+    """Per metric, the torch work its ``update`` cannot avoid (the physical floor of the update)."""
+    ce = torch.nn.CrossEntropyLoss()
+
+    def accuracy_floor(batch: Any) -> Any:  # argmax, comparison, count
+        y_pred, y = batch
+        return (torch.argmax(y_pred, dim=1) == y).sum()
+
+    def loss_floor(batch: Any) -> Any:  # the user's loss function alone
+        y_pred, y = batch
+        return ce(y_pred, y)
+
+    return {"Accuracy": accuracy_floor, "Loss_CrossEntropy": loss_floor}
+
+
+def time_floor(fn: Callable[[Any], Any], batches: list) -> float:
+    gc.collect()
+    t0 = time.thread_time()
+    for b in batches:
+        fn(b)
+    return time.thread_time() - t0
+
+
 def _identity_process(engine: Any, batch: Any) -> Any:
     return batch
 
@@ -161,6 +188,7 @@ def main() -> None:
     names = [n for n in args.only.split(",") if n] if args.only else list(facts)
 
     per_batch = 1e6 / nb
+    floor_fns = torch_floors()
     results: dict[str, dict] = {}
     floors: dict[str, float] = {}
     for name in names:
@@ -168,13 +196,16 @@ def main() -> None:
         batches = data[key]
         time_engine(fac, batches)  # warm-up
         time_update(fac, batches)
-        eng, floor, upd, comp = [], [], [], []
-        for _ in range(repeats):  # interleaved, so that load changes hit all three alike
+        eng, floor, upd, comp, work = [], [], [], [], []
+        work_fn = floor_fns.get(name)
+        for _ in range(repeats):  # interleaved, so that load changes hit all alike
             floor.append(time_engine(None, batches))
             eng.append(time_engine(fac, batches))
             u, c = time_update(fac, batches)
             upd.append(u)
             comp.append(c)
+            if work_fn is not None:
+                work.append(time_floor(work_fn, batches))
         floors[key] = statistics.median(floor)
         e, f, u, c = (statistics.median(x) for x in (eng, floor, upd, comp))
         r = {
@@ -188,6 +219,12 @@ def main() -> None:
             "attach_us_min": round((min(eng) - min(floor) - min(upd) - min(comp)) * per_batch, 2),
             "attach_hot_us": round(time_attach_hot(fac, batches[0]), 2),
         }
+        if work:
+            # the torch work the update cannot avoid (Accuracy: argmax, comparison, count; Loss: the loss
+            # function alone), timed in a bare loop over the same batches; ours / floor shows a regression
+            r["torch_floor_us"] = round(statistics.median(work) * per_batch, 2)
+            r["update_to_torch_floor"] = round(u / statistics.median(work), 3)
+            r["update_to_torch_floor_paired"] = round(statistics.median(a / b for a, b in zip(upd, work)), 3)
         results[name] = r
         print(f"[metrics_throughput] {name}: {r}", file=sys.stderr)
 

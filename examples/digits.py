@@ -98,8 +98,10 @@ def build(output_dir: Path, epochs: int, verbose: bool, progress: bool) -> dict:
         score_name="val_acc",
         global_step_transform=global_step_from_engine(trainer),
         require_empty=False,
+        async_save=True,  # written and flushed to disk in the background; listed once it is durable
     )
     evaluator.add_event_handler(Events.COMPLETED, best, {"model": model})
+    trainer.add_event_handler(Events.COMPLETED, lambda: best.wait())  # the best model is on disk when run() returns
     early_stopping = EarlyStopping(patience=5, score_function=accuracy, trainer=trainer)
     evaluator.add_event_handler(Events.COMPLETED, early_stopping)
 

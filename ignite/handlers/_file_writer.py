@@ -7,21 +7,26 @@ Two costs of a plain ``torch.save(obj, path)`` are avoided:
   user. DiskSaver switches them off for its own writes on torch >= 2.6 (``DiskSaver.compute_crc32 = True``
   restores them).
   Truncated files are still detected: the zip central directory is written last.
+* **An opaque error when the disk is full.** torch reports a failed write as ``unexpected pos``; the
+  ``OSError`` behind it is turned into a :class:`CheckpointDiskFullError` naming the file and the space.
 * **Waiting for the disk at the end.** An atomic save ends with ``fsync``; every few MB the kernel is asked to
   start writing the data already produced (Linux ``sync_file_range``), so ``fsync`` waits for the tail only.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["save_to_fd", "save_to_path"]
+__all__ = ["CheckpointDiskFullError", "disk_full_cause", "disk_full_error", "save_to_fd"]
 
 # torch reads its CRC32 option when a save opens its writer: a lock keeps concurrent DiskSaver writes (e.g. a
 # background save and a synchronous one) from restoring each other's setting at the wrong moment
@@ -134,7 +139,54 @@ def save_to_fd(obj: Any, fd: int, compute_crc32: bool, **kwargs: Any) -> None:
     writer.flush()
 
 
-def save_to_path(obj: Any, path: str | os.PathLike, compute_crc32: bool, **kwargs: Any) -> None:
-    """``torch.save(obj, path)`` with the given CRC32 option."""
-    with _Crc32Option(compute_crc32):
-        torch.save(obj, path, **kwargs)
+class CheckpointDiskFullError(OSError):
+    """A checkpoint that did not fit on its file system (``errno`` is ``ENOSPC`` or ``EDQUOT``)."""
+
+
+def disk_full_cause(exc: BaseException) -> OSError | None:
+    """The "no space left" / "quota exceeded" ``OSError`` behind ``exc`` (torch wraps it in a ``RuntimeError``)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _tensor_bytes(obj: Any) -> int:
+    """Bytes of the distinct tensor storages in ``obj`` (a lower bound of its file size)."""
+    seen: dict[tuple, int] = {}
+
+    def visit(x: Any) -> None:
+        if isinstance(x, torch.Tensor):
+            try:
+                storage = x.untyped_storage()
+                seen[(storage.data_ptr(), str(storage.device))] = storage.nbytes()
+            except (RuntimeError, NotImplementedError):  # e.g. sparse or meta tensors
+                seen[(id(x), "")] = x.numel() * x.element_size()
+        elif isinstance(x, Mapping):
+            for v in x.values():
+                visit(v)
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                visit(v)
+
+    visit(obj)
+    return sum(seen.values())
+
+
+def disk_full_error(cause: OSError, obj: Any, path: Path) -> CheckpointDiskFullError:
+    """A :class:`CheckpointDiskFullError` naming the file, the bytes it needs and the free space (call it once the
+    partial file is removed)."""
+    try:
+        free = f"{shutil.disk_usage(path.parent).free:,} bytes are free"
+    except OSError:
+        free = "the free space is unknown"
+    return CheckpointDiskFullError(
+        cause.errno,
+        f"Not enough space to write checkpoint '{path}': it needs at least {_tensor_bytes(obj):,} bytes "
+        f"(its tensors), and {free} on the file system of '{path.parent}' ({cause.strerror}). The partial file "
+        "was removed and no existing checkpoint file was changed.",
+    )

@@ -4,12 +4,16 @@
 Beyond upstream PyTorch-Ignite:
 
 * **Checkpoints never corrupt.** :class:`DiskSaver` writes to a hidden temporary file in the target directory,
-  flushes and fsyncs it, renames it into place and fsyncs the directory. :class:`Checkpoint` writes the new
-  file *before* it removes the one it evicts, so a process killed at any moment leaves at least the previous
-  checkpoint intact, and no partial file ever carries a checkpoint name. Loading a truncated or corrupted file
-  raises :class:`CorruptCheckpointError` naming the file.
+  flushes and fsyncs it, renames it into place and fsyncs the directory. With such a DiskSaver,
+  :class:`Checkpoint` writes the new file *before* it removes the one it evicts, so a process killed at any
+  moment leaves at least the previous checkpoint intact, and no partial file ever carries a checkpoint name.
+  Other save handlers (including DiskSaver subclasses with their own ``__call__`` or ``remove``, which may map
+  several names to one file) get the spec's order: remove, then save. A checkpoint that does not fit on the
+  disk raises :class:`CheckpointDiskFullError` naming the file, the bytes it needs and the free space.
+  Loading a truncated or corrupted file raises :class:`CorruptCheckpointError` naming the file.
 * **Asynchronous saves** (``Checkpoint(..., async_save=True)``): tensors are copied to CPU (into buffers reused
-  from one save to the next) and the file is written by a background thread with the same atomicity.
+  from one save to the next) and the file is written, flushed to disk and listed by a background thread with
+  the same atomicity.
 * **Exact resume and preemption**: put an :class:`ignite.handlers.resume.ExactResume` in ``to_save``, and see
   :class:`ignite.handlers.preemption.PreemptionHandler` for SIGTERM/SIGUSR1 handling and automatic resume.
 """
@@ -27,7 +31,6 @@ import stat
 import string
 import sys
 import tempfile
-import threading
 import zipfile
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
@@ -40,7 +43,13 @@ import torch.nn as nn
 
 from ignite.base import Serializable
 from ignite.engine.events import EventEnum, Events
-from ignite.handlers._file_writer import save_to_fd, save_to_path
+from ignite.handlers._background import SaveJob, wait_for_pending_saves
+from ignite.handlers._file_writer import (
+    CheckpointDiskFullError,
+    disk_full_cause,
+    disk_full_error,
+    save_to_fd,
+)
 from ignite.handlers._snapshot import _Snapshotter
 from ignite.utils import _tree_apply2, _tree_map
 
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
     from ignite.engine.engine import Engine
 
 __all__ = ["Checkpoint", "DiskSaver", "ModelCheckpoint", "BaseSaveHandler", "CheckpointEvents"]
+# also importable from here (not in __all__, like CorruptCheckpointError): CheckpointDiskFullError
 
 # torch.distributed.optim is heavy to import: ZeroRedundancyOptimizer is looked up only when that module is loaded.
 HAVE_ZERO = bool(torch.distributed.is_available())
@@ -156,24 +166,6 @@ class BaseSaveHandler(metaclass=ABCMeta):
         """Remove the checkpoint saved as ``filename``."""
 
 
-class _SaveJob:
-    """One background save: the thread, its error, and what to undo if it fails."""
-
-    def __init__(self, target: Callable[[], None], filename: str, saved_before: list) -> None:
-        self.filename = filename
-        self.saved_before = saved_before
-        self.error: BaseException | None = None
-        self._target = target
-        self.thread = threading.Thread(target=self._run, name=f"ignite-checkpoint-{filename}", daemon=False)
-
-    def _run(self) -> None:
-        try:
-            self._target()
-        except BaseException as e:  # reported by Checkpoint.wait() / the next save
-            self.error = e
-            _logger.error("Asynchronous save of checkpoint '%s' failed: %r", self.filename, e)
-
-
 def _object_name(to_save: Mapping) -> str:
     return next(iter(to_save)) if len(to_save) == 1 else "checkpoint"
 
@@ -199,17 +191,25 @@ class Checkpoint(Serializable):
         filename_prefix: prefix of the file names.
         score_function: ``engine -> number``; higher is better; files are ranked by it instead of by step.
         score_name: name of the score in file names; alone, it selects ``engine.state.metrics[score_name]``.
-        n_saved: how many files to keep (``None``: all).
+        n_saved: how many files to keep (``None``: all). With a :class:`DiskSaver` the new file is written
+            before the one it replaces is removed, so the disk needs room for ``n_saved + 1`` files; a save that
+            does not fit raises :class:`CheckpointDiskFullError` and leaves the stored files as they were.
         global_step_transform: ``(engine, event_name) -> int`` giving the step written in file names.
         filename_pattern: a ``str.format`` pattern with ``filename_prefix``, ``ext``, ``name``, ``score_name``,
             ``score`` and ``global_step``; default from :meth:`setup_filename_pattern`.
         include_self: also save this handler's own ``state_dict`` under ``"checkpointer"``.
         greater_or_equal: also replace the worst stored file when the new score equals it.
         save_on_rank: the rank that writes files (all ranks must call the handler).
-        async_save: write the file in a background thread (keyword only). The handler returns once the
-            tensors are copied to CPU; the next save, :meth:`wait` and interpreter exit wait for the write. An
-            error in the background write is raised by the next call or by :meth:`wait`, and the failed file is
-            forgotten. ``SAVED_CHECKPOINT`` fires when the copy is taken, before the file exists.
+        async_save: write the file in a background thread (keyword only): the handler returns once the
+            tensors are copied to CPU, and the write, the disk flush and the removal of the evicted file happen
+            off the training loop. A file is listed (``_saved``, :attr:`last_checkpoint`, :meth:`state_dict`)
+            only once it is complete on disk, and the evicted one is removed only after that. The next save,
+            :meth:`wait`, :attr:`last_checkpoint`, :meth:`state_dict`, :meth:`load_objects` from a path and
+            interpreter exit wait for the write; a process killed meanwhile leaves the new file complete or
+            absent and the listed ones intact. An error in the background write is raised by the next call or
+            by :meth:`wait`. ``SAVED_CHECKPOINT`` fires when the copy is taken, before the file exists. Files
+            do not appear right after the call returns (as the spec's synchronous save promises), hence
+            opt-in; call :meth:`wait` where the files must be there, e.g. on the trainer's ``COMPLETED``.
 
     The engine it is called with gets :class:`CheckpointEvents` registered on the first call (and at
     construction for any :class:`~ignite.engine.engine.Engine` found among the values of ``to_save``), so
@@ -288,7 +288,8 @@ class Checkpoint(Serializable):
         self.save_on_rank = save_on_rank
         self.async_save = async_save
         self._saved: list[Checkpoint.Item] = []
-        self._job: _SaveJob | None = None
+        self._job: SaveJob | None = None
+        self._pending_saved: list[Checkpoint.Item] | None = None
         self._snapshotter: _Snapshotter | None = None
         self._handler_arity: int | None = None
 
@@ -307,7 +308,11 @@ class Checkpoint(Serializable):
 
     @property
     def last_checkpoint(self) -> str | Path | None:
-        """File name of the best (or latest) stored checkpoint; a ``Path`` inside the directory of a DiskSaver."""
+        """File name of the best (or latest) stored checkpoint; a ``Path`` inside the directory of a DiskSaver.
+
+        Waits for a background save (``async_save=True``) to be written first.
+        """
+        self._join(report=False)
         if len(self._saved) < 1:
             return None
         if not isinstance(self.save_handler, DiskSaver):
@@ -400,21 +405,19 @@ class Checkpoint(Serializable):
             "priority": priority,
         }
 
-        # Book-keeping first (so that state_dict() - include_self, ExactResume - describes the new set), but files
-        # are removed only after the new one is written: a crash never leaves fewer checkpoints than before.
-        saved_before = list(self._saved)
+        # The new list of stored files; it replaces `_saved` only once the new file is written (durably, with
+        # a DiskSaver), so that `_saved` never names a file that a crash could lose.
+        replaced = any(item.filename == filename for item in self._saved)
+        saved_after = [item for item in self._saved if item.filename != filename]
         evicted: list[str] = []
-        same = [item for item in self._saved if item.filename == filename]
-        if same:
-            for item in same:
-                self._saved.remove(item)
-            if not isinstance(self.save_handler, DiskSaver):
-                self._remove(filename)  # upstream calls remove before re-saving a file of the same name
-        elif not self._check_lt_n_saved():
-            evicted.append(self._saved.pop(0).filename)
-        self._saved.append(Checkpoint.Item(priority, filename))
-        self._saved.sort(key=lambda it: it[0])
+        if not replaced and not self._check_lt_n_saved():
+            evicted.append(saved_after.pop(0).filename)
+        saved_after.append(Checkpoint.Item(priority, filename))
+        saved_after.sort(key=lambda it: it[0])
 
+        # while the checkpoint is taken, state_dict() describes the list as it is once this file is stored (so
+        # that include_self and an ExactResume holding this handler resume with the file they are loaded from)
+        self._pending_saved = saved_after
         try:
             checkpoint = self._setup_checkpoint()
             if len(checkpoint) == 1:
@@ -422,22 +425,70 @@ class Checkpoint(Serializable):
             if self.include_self:
                 # with a single object this key lands inside its state dict (upstream behaviour, tested)
                 checkpoint["checkpointer"] = self.state_dict()
-        except BaseException:
-            self._saved = saved_before
-            raise
+        finally:
+            self._pending_saved = None
 
-        if self.async_save:
-            self._save_async(checkpoint, filename, metadata, evicted, saved_before)
+        removed_first = [] if self._writes_first() else ([filename] if replaced else []) + evicted
+        if self.async_save and self._writes_here():
+            if self._snapshotter is None:
+                self._snapshotter = _Snapshotter()
+            snapshot = self._snapshotter(checkpoint)
+            self._job = SaveJob(
+                lambda: self._store(snapshot, filename, metadata, saved_after, evicted, removed_first), filename
+            )
         else:
-            try:
-                self._call_save_handler(checkpoint, filename, metadata)
-            except BaseException:
-                self._saved = saved_before
-                raise
-            for old in evicted:
-                self._remove(old)
+            self._store(checkpoint, filename, metadata, saved_after, evicted, removed_first)
 
-        engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
+        try:
+            engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
+        finally:
+            # the writer starts as the handler returns: waking it earlier makes the loop wait for the GIL while
+            # still in the handler (a handler of SAVED_CHECKPOINT that waits for the file queues it itself)
+            if self._job is not None:
+                self._job.start()
+
+    def _writes_first(self) -> bool:
+        """Whether the new file is written before the evicted one is removed.
+
+        Only when the save handler is a :class:`DiskSaver` whose ``__call__`` and ``remove`` are ours: then
+        every file name is its own file, and writing first means a crash never leaves fewer checkpoints than
+        before. A subclass that maps names to files its own way (e.g. one fixed ``model.pt``) or any other
+        handler gets the spec's order: remove, then save.
+        """
+        handler = type(self.save_handler)
+        return (
+            issubclass(handler, DiskSaver)
+            and handler.__call__ is DiskSaver.__call__
+            and handler.remove is DiskSaver.remove
+        )
+
+    def _store(
+        self,
+        checkpoint: Mapping,
+        filename: str,
+        metadata: Mapping,
+        saved_after: list,
+        evicted: list[str],
+        removed_first: list[str],
+    ) -> None:
+        """Write the file and update ``_saved`` and the files in the handler's order (see ``_writes_first``)."""
+        if removed_first:
+            for old in removed_first:
+                self._remove(old)
+                self._saved = [item for item in self._saved if item.filename != old]
+            self._call_save_handler(checkpoint, filename, metadata)
+            self._saved = saved_after
+            return
+        try:
+            self._call_save_handler(checkpoint, filename, metadata)
+        except CheckpointDiskFullError as e:
+            kept = [item.filename for item in self._saved]
+            raise CheckpointDiskFullError(
+                e.errno, f"{e.strerror} The previous checkpoints are intact and still listed: {kept}."
+            ) from e
+        self._saved = saved_after  # the new file is in place (and, with a DiskSaver, on disk): list it
+        for old in evicted:
+            self._remove(old)
 
     def _filename_pattern(self, global_step: Any) -> str:
         if self.filename_pattern is not None:
@@ -449,36 +500,16 @@ class Checkpoint(Serializable):
             with_global_step=global_step is not None,
         )
 
-    def _save_async(
-        self, checkpoint: Mapping, filename: str, metadata: Mapping, evicted: list[str], saved_before: list
-    ) -> None:
-        if not self._writes_here():
-            # nothing is written on this rank; other ranks' handlers do the work
-            self._call_save_handler(checkpoint, filename, metadata)
-            for old in evicted:
-                self._remove(old)
-            return
-        if self._snapshotter is None:
-            self._snapshotter = _Snapshotter()
-        snapshot = self._snapshotter(checkpoint)
-
-        def write() -> None:
-            self._call_save_handler(snapshot, filename, metadata)
-            for old in evicted:
-                self._remove(old)
-
-        self._job = _SaveJob(write, filename, saved_before)
-        self._job.thread.start()
-
-    def _join(self) -> None:
+    def _join(self, report: bool = True) -> None:
+        """Wait for the background save; raise its error (once) if it failed and ``report`` is set."""
         job = self._job
         if job is None:
             return
-        job.thread.join()
-        self._job = None
-        if job.error is not None:
-            # the failed file was never written and nothing was evicted for it: back to the set before that call
-            self._saved = job.saved_before
+        job.wait()
+        if job.error is None or report:
+            self._job = None
+        if job.error is not None and report:
+            # the failed file was never listed; with a DiskSaver nothing was evicted for it
             raise RuntimeError(f"Asynchronous save of checkpoint '{job.filename}' failed: {job.error!r}") from job.error
 
     def wait(self) -> None:
@@ -558,6 +589,7 @@ class Checkpoint(Serializable):
         Keyword arguments go to ``nn.Module.load_state_dict`` (``strict=False`` for partial loading). With one
         object in ``to_load`` whose key is absent from the checkpoint, the whole checkpoint is that object's state
         dict. A file that is empty, truncated or corrupted raises :class:`CorruptCheckpointError` naming it.
+        Loading from a path first waits for the background saves (``async_save=True``) still running.
         """
         if not isinstance(checkpoint, (Mapping, str, Path)):
             raise TypeError(f"Argument checkpoint should be a string or a dictionary, but given {type(checkpoint)}")
@@ -565,6 +597,7 @@ class Checkpoint(Serializable):
         Checkpoint._check_objects(to_load, "load_state_dict")
 
         if isinstance(checkpoint, (str, Path)):
+            wait_for_pending_saves()  # the file may be one that a background save is still writing
             checkpoint = _load_file(checkpoint)
 
         def _load_object(obj: Any, chkpt_obj: Any) -> None:
@@ -609,7 +642,10 @@ class Checkpoint(Serializable):
         self.load_objects(to_load=to_load, checkpoint=path, **(load_kwargs or {}))
 
     def state_dict(self) -> OrderedDict:
-        """``{"_saved": [(priority, filename), ...]}``, lowest priority first."""
+        """``{"_saved": [(priority, filename), ...]}``, lowest priority first (after a background save ends)."""
+        if self._pending_saved is not None:  # called while this handler takes a checkpoint
+            return OrderedDict([("_saved", [(p, f) for p, f in self._pending_saved])])
+        self._join(report=False)
         return OrderedDict([("_saved", [(p, f) for p, f in self._saved])])
 
     def load_state_dict(self, state_dict: Mapping) -> None:
@@ -735,9 +771,24 @@ class DiskSaver(BaseSaveHandler):
             self._save_func(checkpoint, path, torch.save)
 
     def _save_func(self, checkpoint: Mapping, path: Path, func: Callable, rank: int = 0) -> None:
+        try:
+            self._write(checkpoint, path, func, rank)
+        except BaseException as e:
+            cause = disk_full_cause(e)
+            if cause is None:
+                raise
+            if not self._atomic:  # the partial file in place is of no use
+                path.unlink(missing_ok=True)
+            raise disk_full_error(cause, checkpoint, path) from e
+
+    def _write(self, checkpoint: Mapping, path: Path, func: Callable, rank: int) -> None:
         if not self._atomic:
-            if func is torch.save:
-                save_to_path(checkpoint, path, self.compute_crc32, **self.kwargs)
+            if func is torch.save:  # through our writer, so that a full disk surfaces as its OSError
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+                try:
+                    save_to_fd(checkpoint, fd, self.compute_crc32, **self.kwargs)
+                finally:
+                    os.close(fd)
             else:
                 func(checkpoint, path, **self.kwargs)
             return
@@ -846,6 +897,7 @@ class ModelCheckpoint(Checkpoint):
 
     @property
     def last_checkpoint(self) -> Path | None:  # type: ignore[override]
+        self._join(report=False)
         if len(self._saved) < 1:
             return None
         if not isinstance(self.save_handler, DiskSaver):

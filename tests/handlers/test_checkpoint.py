@@ -219,7 +219,7 @@ def test_unknown_placeholder_in_pattern():
 # ----------------------------------------------------------------------------------------------- rotation
 
 
-def test_n_saved_rotation_saves_before_removing():
+def test_n_saved_rotation_other_handlers_remove_then_save():
     handler = RecordingSaveHandler()
     c = Checkpoint({"model": nn.Linear(1, 1)}, handler, n_saved=2)
     engine = make_engine(iteration=0)
@@ -229,8 +229,8 @@ def test_n_saved_rotation_saves_before_removing():
     assert handler.log == [
         ("save", "model_1.pt"),
         ("save", "model_2.pt"),
+        ("remove", "model_1.pt"),  # the spec's order for a handler whose file names are not ours
         ("save", "model_3.pt"),
-        ("remove", "model_1.pt"),  # the new file exists before the old one goes
     ]
     assert [item.filename for item in c._saved] == ["model_2.pt", "model_3.pt"]
     assert c.last_checkpoint == "model_3.pt"
@@ -270,8 +270,8 @@ def test_score_priority_and_greater_or_equal():
         c2(engine)
     assert handler2.log == [
         ("save", "model_1_0.5000.pt"),
-        ("save", "model_2_0.5000.pt"),
         ("remove", "model_1_0.5000.pt"),
+        ("save", "model_2_0.5000.pt"),
     ]
 
 
@@ -735,12 +735,13 @@ def test_async_error_is_reported_and_rolled_back(tmp_path):
     with pytest.raises(RuntimeError, match=r"Asynchronous save of checkpoint 'model_2.pt' failed") as info:
         c.wait()
     assert isinstance(info.value.__cause__, OSError)
-    assert [i.filename for i in c._saved] == ["model_1.pt"]  # the failed file is forgotten, nothing evicted
-    assert ("remove", "model_1.pt") not in calls
+    # the spec's order for this handler: model_1 was removed before the failed save, and is no longer listed
+    assert calls == ["model_1.pt", ("remove", "model_1.pt"), "model_2.pt"]
+    assert c._saved == []
     engine.state.iteration = 3
     c(engine)
     c.wait()
-    assert [i.filename for i in c._saved] == ["model_3.pt"] and ("remove", "model_1.pt") in calls
+    assert [i.filename for i in c._saved] == ["model_3.pt"]
 
 
 def test_async_blocks_less_than_sync(tmp_path):
