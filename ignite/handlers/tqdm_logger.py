@@ -197,6 +197,8 @@ class ProgressBar(BaseLogger):
             state_attributes=state_attributes,
         )
         log_handler._bind(event_name)
+        # HandlersTimeProfiler shows the bar as one row, its drawing and closing hooks together
+        self._profiler_entry = log_handler._profiler_entry = ("ProgressBar", event_name)
         super().attach(engine, log_handler, event_name)
         engine.add_event_handler(closing_event_name, self._close)
         for end_event in (Events.TERMINATE, Events.COMPLETED):
