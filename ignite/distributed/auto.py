@@ -161,14 +161,14 @@ def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kw
         if bnd in _NATIVE_BACKENDS:
             if sync_bn:
                 if device.type == "cpu":
-                    # torch's SyncBatchNorm only runs on GPU modules; keep the same code usable on CPU
-                    warnings.warn(
-                        "sync_bn=True is ignored on CPU: torch.nn.SyncBatchNorm only works with GPU modules",
-                        stacklevel=2,
+                    # upstream converts, then DistributedDataParallel refuses the model: fail as early, clearer
+                    raise ValueError(
+                        "Argument sync_bn=True cannot be used on CPU: SyncBatchNorm layers only work with GPU "
+                        "modules (torch's DistributedDataParallel and SyncBatchNorm refuse CPU ones). "
+                        "Use sync_bn=False for CPU runs."
                     )
-                else:
-                    logger.info("Convert batch norm to sync batch norm")
-                    model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+                logger.info("Convert batch norm to sync batch norm")
+                model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
             if fsdp:
                 return _apply_fsdp(model, logger, **kwargs)

@@ -24,6 +24,7 @@ from ignite.engine._steps import (
 from ignite.engine.deterministic import DeterministicEngine
 from ignite.engine.engine import Engine
 from ignite.engine.events import CallableEventWithFilter, EventEnum, Events, EventsList, RemovableEventHandle, State
+from ignite.utils import convert_tensor  # noqa: F401  (upstream examples import it from here)
 
 if TYPE_CHECKING:
     from ignite.metrics.metric import Metric

@@ -142,7 +142,9 @@ def compile_handlers(handlers: _HandlerList, engine: Any, event_to_attr: dict) -
         if is_ref and first() is engine:
             kind = CALL_ENGINE if len(args) == 1 and not kwargs else CALL_ENGINE_ARGS
             rest = args[1:]
-        elif type(first) is _EngineRef:  # another engine's reference; other weakrefs are user arguments
+        elif type(first) is _EngineRef or (is_ref and first() is None):
+            # another engine's reference, or a dead one (which cannot be told from a dead engine's: calling
+            # raises "Engine reference not resolved"); other live weakrefs are user arguments
             kind, rest = CALL_DEREF, args[1:]
         else:
             kind = CALL_BARE if not args and not kwargs else CALL_ARGS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import time
 import warnings
 import weakref
@@ -40,6 +41,14 @@ from ignite.engine.utils import _check_signature, _to_hours_mins_secs
 __all__ = ["Engine"]
 
 _ENGINE_NOT_RESOLVED = "Engine reference not resolved. Cannot execute event handler."
+_SWITCH_TO_MAX_ITERS = (
+    "To switch from max_epochs to max_iters mode during resume, you must first reset by setting "
+    "'engine.state.max_epochs = None' before calling run()."
+)
+_SWITCH_TO_MAX_EPOCHS = (
+    "To switch from max_iters to max_epochs mode during resume, you must first reset by setting "
+    "'engine.state.max_iters = None' before calling run()."
+)
 _TERMINATE_EPOCH_AT_START = (
     "The method terminate_epoch() should not be called on Event.STARTED or Event.EPOCH_STARTED."
     "If this is a desired behaviour, please open a feature request on"
@@ -63,10 +72,42 @@ class _EngineTerminateException(Exception):
     """Internal signal: stop the run (``terminate``)."""
 
 
+class _EngineReloadSignal(Exception):
+    """Internal signal: a state was loaded while the run executes; continue from the loaded counters."""
+
+
 def _get_none_data_iter(size: int) -> Iterator:
     """Iterator yielding ``None`` ``size`` times (the data of a ``run(data=None, epoch_length=...)``)."""
     for _ in range(size):
         yield None
+
+
+def _is_self_or_dead(ref: weakref.ref, engine: Any) -> bool:
+    target = ref()
+    return target is engine or target is None
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"Argument {name} should be an integer, but given {value!r}")
+
+
+def _check_run_arguments(max_epochs: Any, max_iters: Any, epoch_length: Any) -> None:
+    """Reject stop criteria the loop cannot honour (it would never stop on ``epoch_length=2.5``).
+
+    ``max_epochs=0`` stays accepted on a fresh run (an empty run, as upstream); ``epoch_length < 1`` keeps its
+    "zero size" error, raised where the epoch length is resolved.
+    """
+    if max_epochs is not None:
+        _check_count("max_epochs", max_epochs)
+        if max_epochs < 0:
+            raise ValueError("Argument max_epochs is invalid. Please, set a correct max_epochs positive value")
+    if max_iters is not None:
+        _check_count("max_iters", max_iters)
+        if max_iters < 1:
+            raise ValueError("Argument max_iters is invalid. Please, set a correct max_iters positive value")
+    if epoch_length is not None:
+        _check_count("epoch_length", epoch_length)
 
 
 class Engine(Serializable):
@@ -105,6 +146,10 @@ class Engine(Serializable):
         self._should_terminate: bool | str = False
         self._should_terminate_single_epoch: bool | str = False
         self._should_interrupt = False
+        self._reload_pending = False
+        self._executing = False
+        # explicit limits of the executing run() call; None once its epochs are over (TERMINATE, COMPLETED)
+        self._run_limits: tuple[int | None, int | None] | None = None
         self._stop_flag = False
         self._update_debug()
         self.state = State()
@@ -154,7 +199,12 @@ class Engine(Serializable):
         self._update_stop_flag()
 
     def _update_stop_flag(self) -> None:
-        self._stop_flag = bool(self._should_terminate or self._should_terminate_single_epoch or self._should_interrupt)
+        self._stop_flag = bool(
+            self._should_terminate
+            or self._should_terminate_single_epoch
+            or self._should_interrupt
+            or self._reload_pending
+        )
 
     def _update_debug(self) -> None:
         # whether to log each firing, and whether firing may bypass ``_fire_event`` (not overridden)
@@ -344,9 +394,9 @@ class Engine(Serializable):
         for func, args, kwargs in handlers:
             call_kwargs = {**kwargs, **event_kwargs} if event_kwargs else kwargs
             first = args[0] if args else None
-            # the engine reference is the private _EngineRef (or an upstream-style weakref to this engine);
-            # any other weakref is a user argument, passed through untouched
-            if type(first) is _EngineRef or (isinstance(first, weakref.ref) and first() is self):
+            # the engine reference is the private _EngineRef (or an upstream-style weakref to this engine; a
+            # dead weakref is taken for a dead engine's); any other weakref is a user argument, passed through
+            if type(first) is _EngineRef or (isinstance(first, weakref.ref) and _is_self_or_dead(first, self)):
                 engine = first()
                 if engine is None:
                     raise RuntimeError(_ENGINE_NOT_RESOLVED)
@@ -407,7 +457,14 @@ class Engine(Serializable):
         return OrderedDict([(k, getattr(self.state, k)) for k in keys])
 
     def load_state_dict(self, state_dict: Mapping) -> None:
-        """Restore counters and stop criterion (and user keys) so that the next :meth:`run` resumes."""
+        """Restore counters and stop criterion (and user keys) so that the next :meth:`run` resumes.
+
+        Called while a run executes (e.g. from a ``STARTED`` handler that loads a checkpoint), the run goes on
+        from the loaded epoch and iteration: the current epoch, if any, ends without ``EPOCH_COMPLETED`` and the
+        next one resumes as a resumed run would. A ``max_epochs``/``max_iters`` passed to that :meth:`run` call
+        still applies, as if the state had been loaded before the call. A suspended (interrupted) run is
+        discarded instead.
+        """
         if "iteration" in state_dict and "epoch" in state_dict:
             raise ValueError(
                 "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
@@ -444,6 +501,16 @@ class Engine(Serializable):
             self._validate_max("max_epochs", state_dict["max_epochs"], epoch, "epoch")
         if state_dict.get("max_iters") is not None:
             self._validate_max("max_iters", state_dict["max_iters"], iteration, "iteration")
+        continues = self._executing and self._run_limits is not None
+        run_max_epochs, run_max_iters = self._run_limits if continues else (None, None)  # type: ignore[misc]
+        if run_max_epochs is not None:
+            if state_dict.get("max_iters") is not None:
+                raise ValueError(_SWITCH_TO_MAX_EPOCHS)
+            self._validate_max("max_epochs", run_max_epochs, epoch, "epoch")
+        if run_max_iters is not None:
+            if state_dict.get("max_epochs") is not None:
+                raise ValueError(_SWITCH_TO_MAX_ITERS)
+            self._validate_max("max_iters", run_max_iters, iteration, "iteration")
 
         for k in self._state_dict_user_keys:
             setattr(self.state, k, state_dict[k])
@@ -456,7 +523,20 @@ class Engine(Serializable):
         if "max_iters" in state_dict:
             self.state.max_epochs = None
             self.state.max_iters = state_dict["max_iters"]
-        self._discard_suspended_run()
+        if not self._executing:
+            self._discard_suspended_run()
+            return
+        if not continues:  # loaded at TERMINATE/COMPLETED: the next run() resumes from it
+            return
+        # loaded from inside the running loop: never close the executing generator; the loop's next check
+        # drops the current epoch and continues from the loaded counters
+        if run_max_epochs is not None:
+            self.state.max_epochs = run_max_epochs
+        if run_max_iters is not None:
+            self.state.max_iters = run_max_iters
+        self._init_iter = None
+        self._reload_pending = True
+        self._update_stop_flag()
 
     @staticmethod
     def _validate_max(name: str, value: int, current: int, what: str) -> None:
@@ -547,6 +627,8 @@ class Engine(Serializable):
         """
         if data is not None and not isinstance(data, Iterable):
             raise TypeError("Argument data should be iterable")
+        _check_run_arguments(max_epochs, max_iters, epoch_length)
+        run_limits = (max_epochs, max_iters)
         self._update_debug()
         state = self.state
         if max_epochs is not None and max_iters is not None:
@@ -555,15 +637,9 @@ class Engine(Serializable):
                 "Please provide only max_epochs or max_iters."
             )
         if max_iters is not None and state.max_epochs is not None:
-            raise ValueError(
-                "To switch from max_epochs to max_iters mode during resume, you must first reset by setting "
-                "'engine.state.max_epochs = None' before calling run()."
-            )
+            raise ValueError(_SWITCH_TO_MAX_ITERS)
         if max_epochs is not None and state.max_iters is not None:
-            raise ValueError(
-                "To switch from max_iters to max_epochs mode during resume, you must first reset by setting "
-                "'engine.state.max_iters = None' before calling run()."
-            )
+            raise ValueError(_SWITCH_TO_MAX_EPOCHS)
         if state.max_epochs is not None:
             self._check_and_set_max_epochs(max_epochs)
         if state.max_iters is not None:
@@ -642,6 +718,8 @@ class Engine(Serializable):
                 self._internal_run_generator = gen
         else:
             gen = self._internal_run_generator
+        self._run_limits = run_limits
+        self._executing = True
         try:
             return next(gen)
         except StopIteration as out:
@@ -650,6 +728,12 @@ class Engine(Serializable):
         except BaseException:
             self._internal_run_generator = None
             raise
+        finally:
+            self._executing = False
+            self._run_limits = None
+            if self._reload_pending:  # loaded where no check followed (e.g. the run raised)
+                self._reload_pending = False
+                self._update_stop_flag()
 
     @staticmethod
     def _init_timers(state: State) -> None:
@@ -660,6 +744,10 @@ class Engine(Serializable):
         """The termination/interrupt check run after most events (a generator: it yields on interrupt)."""
         if self._should_terminate:
             raise _EngineTerminateException()
+        if self._reload_pending:
+            self._reload_pending = False
+            self._update_stop_flag()
+            raise _EngineReloadSignal()
         if self._should_terminate_single_epoch:
             if not allow_terminate_epoch:
                 raise RuntimeError(_TERMINATE_EPOCH_AT_START)
@@ -677,38 +765,22 @@ class Engine(Serializable):
             try:
                 self._fire_event(Events.STARTED)
                 if self._stop_flag:
-                    yield from self._check(allow_terminate_epoch=False)
+                    try:
+                        yield from self._check(allow_terminate_epoch=False)
+                    except _EngineReloadSignal:
+                        self._dataloader_iter = None
 
                 while not self._is_done(self.state) and not self._should_terminate:
-                    self.state.epoch += 1
-                    epoch_start = time.time()
-                    self._fire_event(Events.EPOCH_STARTED)
-                    if self._stop_flag:
-                        yield from self._check(allow_terminate_epoch=False)
-                    if self._dataloader_iter is None:
-                        self._setup_engine()
-
-                    yield from self._run_once_on_dataset_as_gen()
-
-                    epoch_time = time.time() - epoch_start
-                    self.state.times[Events.EPOCH_COMPLETED.name] = epoch_time
-                    if self._should_terminate_single_epoch != "skip_epoch_completed":
-                        handlers_start = time.time()
-                        self._fire_event(Events.EPOCH_COMPLETED)
-                        epoch_time += time.time() - handlers_start
-                        self.state.times[Events.EPOCH_COMPLETED.name] = epoch_time
-                    if self._should_terminate_single_epoch:
-                        self.should_terminate_single_epoch = False
-                    if self._stop_flag:
-                        yield from self._check()
-                    if self.logger.isEnabledFor(logging.INFO):
-                        hours, mins, secs = _to_hours_mins_secs(epoch_time)
-                        self.logger.info(
-                            f"Epoch[{self.state.epoch}] Complete. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}"
-                        )
+                    try:
+                        yield from self._run_epoch_as_gen()
+                    except _EngineReloadSignal:
+                        # a state was loaded by a handler: the cut epoch is dropped, the next one resumes
+                        self._dataloader_iter = None
             except _EngineTerminateException:
+                self._run_limits = None
                 self._fire_event(Events.TERMINATE)
             else:
+                self._run_limits = None
                 if self._should_terminate:
                     self._fire_event(Events.TERMINATE)
 
@@ -737,6 +809,33 @@ class Engine(Serializable):
 
         self._dataloader_iter = None
         return self.state
+
+    def _run_epoch_as_gen(self) -> Generator:
+        """One epoch with its ``EPOCH_STARTED``/``EPOCH_COMPLETED`` events and timing."""
+        self.state.epoch += 1
+        epoch_start = time.time()
+        self._fire_event(Events.EPOCH_STARTED)
+        if self._stop_flag:
+            yield from self._check(allow_terminate_epoch=False)
+        if self._dataloader_iter is None:
+            self._setup_engine()
+
+        yield from self._run_once_on_dataset_as_gen()
+
+        epoch_time = time.time() - epoch_start
+        self.state.times[Events.EPOCH_COMPLETED.name] = epoch_time
+        if self._should_terminate_single_epoch != "skip_epoch_completed":
+            handlers_start = time.time()
+            self._fire_event(Events.EPOCH_COMPLETED)
+            epoch_time += time.time() - handlers_start
+            self.state.times[Events.EPOCH_COMPLETED.name] = epoch_time
+        if self._should_terminate_single_epoch:
+            self.should_terminate_single_epoch = False
+        if self._stop_flag:
+            yield from self._check()
+        if self.logger.isEnabledFor(logging.INFO):
+            hours, mins, secs = _to_hours_mins_secs(epoch_time)
+            self.logger.info(f"Epoch[{self.state.epoch}] Complete. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}")
 
     def _handle_exception(self, e: BaseException) -> None:
         if self._event_handlers.by_name.get(Events.EXCEPTION_RAISED.name):
@@ -837,7 +936,7 @@ class Engine(Serializable):
         except _EngineTerminateSingleEpochException:
             self._fire_event(Events.TERMINATE_SINGLE_EPOCH, iter_counter=iter_counter)
             self._setup_dataloader_iter()
-        except _EngineTerminateException:
+        except (_EngineTerminateException, _EngineReloadSignal):
             raise
         except GeneratorExit:
             raise

@@ -185,13 +185,29 @@ class EarlyStopping(Serializable, ResettableHandler):
         reset_engine: Engine | None = None,
         reset_event: Any = Events.STARTED,
         *args: Any,
+        reset_with_trainer: bool = False,
         **kwargs: Any,
     ) -> None:
-        """Call the handler on ``event`` of ``engine`` and reset it on ``reset_event`` of ``reset_engine``
-        (default: ``engine``). A reset on ``STARTED`` is skipped when that run resumes a loaded state."""
+        """Call the handler on ``event`` of ``engine`` and :meth:`reset` it on ``reset_event`` of ``reset_engine``.
+
+        ``reset_engine`` defaults to ``engine``, as upstream: attached to an evaluator, the handler is reset at
+        every evaluation run, so its patience never accumulates across epochs. ``reset_with_trainer=True``
+        (beyond upstream) makes the default reset engine the ``trainer``: the handler is reset when a training
+        run starts, and not when that run resumes a loaded state (iteration > 0 at ``STARTED``).
+
+        ```python
+        handler = EarlyStopping(patience=3, score_function=score, trainer=trainer)
+        handler.attach(evaluator, reset_with_trainer=True)
+        ```
+        """
+        if not isinstance(reset_with_trainer, bool):
+            raise TypeError(f"Argument reset_with_trainer should be a bool, but given {type(reset_with_trainer)}")
         engine.add_event_handler(event, self, *args, **kwargs)
-        reset_handler = self._reset_unless_resuming if reset_event == Events.STARTED else self.reset
-        (reset_engine or engine).add_event_handler(reset_event, reset_handler)
+        if reset_with_trainer and reset_engine is None:
+            reset_handler = self._reset_unless_resuming if reset_event == Events.STARTED else self.reset
+            self.trainer.add_event_handler(reset_event, reset_handler)
+        else:
+            (reset_engine or engine).add_event_handler(reset_event, self.reset)
 
     def state_dict(self) -> OrderedDict:
         """``counter``, ``best_score``, ``threshold_mode`` (and the best weights when they are kept)."""

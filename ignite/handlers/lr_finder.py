@@ -30,16 +30,27 @@ __all__ = ["FastaiLRFinder"]
 
 
 class _ExponentialLR(PyTorchLRScheduler):
-    """lr of step ``s``: ``start * (end / start) ** (s / num_iter)`` per group, held at ``end`` after ``num_iter``."""
+    """lr of step ``s``: ``start * (end / start) ** (s / num_iter)`` per group.
 
-    def __init__(self, optimizer: Optimizer, start_lrs: list[float], end_lrs: list[float], num_iter: int) -> None:
+    As upstream's (the default): ``s = last_epoch + 1``, uncapped; its construction already steps once, so the
+    first iteration trains with the lr of ``s = 1``. With ``from_start``: ``s = last_epoch``, held at ``end``
+    after ``num_iter`` steps (the first iteration trains with ``start``).
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, start_lrs: list[float], end_lrs: list[float], num_iter: int, from_start: bool
+    ) -> None:
         self.start_lrs = start_lrs
         self.end_lrs = end_lrs
         self.num_iter = num_iter
+        self.from_start = from_start
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
-        r = min(self.last_epoch, self.num_iter) / self.num_iter
+        if self.from_start:
+            r = min(self.last_epoch, self.num_iter) / self.num_iter
+        else:
+            r = (self.last_epoch + 1) / self.num_iter
         return [start * (end / start) ** r for start, end in zip(self.start_lrs, self.end_lrs)]
 
 
@@ -94,10 +105,14 @@ class FastaiLRFinder:
     trainer.run(train_loader, max_epochs=10)
     ```
 
-    Iteration ``i`` of the search (from 1) trains with the lr of step ``i - 1`` of the schedule, and
-    ``get_results()["lr"][i - 1]`` is that lr, paired with the loss of that iteration. The search stops after
-    ``num_iter + 1`` iterations (the last one at ``end_lr``) or when the smoothed loss exceeds ``diverge_th``
-    times the best one.
+    What is recorded is upstream's: ``get_results()["lr"][i - 1]`` is the lr the schedule sets after iteration
+    ``i`` (the one iteration ``i + 1`` trains with), beside the loss of iteration ``i``. In ``"exp"`` mode it is
+    ``start_lr * (end_lr / start_lr) ** (i / num_iter)``, and iteration 1 already trains with the value of
+    ``i = 1``; in ``"linear"`` mode it is ``start_lr + (end_lr - start_lr) * (i - 1) / num_iter``. So
+    :meth:`lr_suggestion` matches what PyTorch-Ignite suggests. ``attach(..., record_lr_used=True)`` records
+    instead, beside each loss, the lr its iteration trained with: the schedule starts at ``start_lr`` and
+    reaches ``end_lr`` at iteration ``num_iter + 1``. The search stops after ``num_iter + 1`` iterations or when
+    the smoothed loss exceeds ``diverge_th`` times the best one.
 
     Leaving the ``with`` block, normally or through an exception, puts back everything the search changed:
     the objects of ``to_save`` (model and optimizer included, param group lrs and all), the trainer's state and
@@ -112,6 +127,7 @@ class FastaiLRFinder:
         self._history: dict[str, list[Any]] = {}
         self._best_loss: float | None = None
         self._generator_states: dict[int, tuple[torch.Generator, torch.Tensor]] = {}
+        self._record_lr_used = False
         self.logger = logging.getLogger(__name__ + "." + self.__class__.__name__)
 
     # ------------------------------------------------------------------------------------------- the search
@@ -136,8 +152,18 @@ class FastaiLRFinder:
         # counted from the iteration the run starts at (a trainer that resumes a run does not start at 0)
         state = trainer.state
         start = state.iteration
-        max_iter = state.epoch_length * state.max_epochs if state.max_epochs is not None else state.max_iters
+        if state.max_epochs is None:
+            max_iter = state.max_iters
+        elif state.epoch_length is not None:
+            max_iter = state.epoch_length * state.max_epochs
+        else:
+            max_iter = None  # data without a length: the run's size is unknown
         if num_iter is None:
+            if max_iter is None:
+                raise ValueError(
+                    "FastaiLRFinder cannot tell how many iterations to search for: the data has no length. "
+                    "Please pass num_iter to attach() (or epoch_length or max_iters to run())."
+                )
             num_iter = max_iter - start
         elif max_iter is not None and max_iter - start < num_iter:
             state.max_iters = start + num_iter
@@ -152,7 +178,8 @@ class FastaiLRFinder:
 
         self.logger.debug("Running LR finder for %s iterations", num_iter)
         if step_mode.lower() == "exp":
-            self._lr_schedule = LRScheduler(_ExponentialLR(optimizer, start_lrs, end_lrs, num_iter))
+            exp_lr = _ExponentialLR(optimizer, start_lrs, end_lrs, num_iter, from_start=self._record_lr_used)
+            self._lr_schedule = LRScheduler(exp_lr)
         elif len(optimizer.param_groups) == 1:
             self._lr_schedule = PiecewiseLinear(
                 optimizer, param_name="lr", milestones_values=[(0, start_lrs[0]), (num_iter, end_lrs[0])]
@@ -166,7 +193,11 @@ class FastaiLRFinder:
                     for i, (start, end) in enumerate(zip(start_lrs, end_lrs))
                 ]
             )
-        self._lr_schedule(None)  # the first iteration trains with the start lr(s)
+        if self._record_lr_used:
+            self._lr_schedule(None)  # the first iteration trains with the start lr(s)
+        elif step_mode.lower() == "linear":
+            for group, lr in zip(optimizer.param_groups, start_lrs):
+                group["lr"] = lr  # the first iteration trains with the schedule's first value
         if not trainer.has_event_handler(self._lr_schedule):
             trainer.add_event_handler(Events.ITERATION_COMPLETED, self._lr_schedule)
 
@@ -199,9 +230,12 @@ class FastaiLRFinder:
             )
         loss = idist.all_reduce(loss)
 
-        # the lr the iteration that produced this loss ran with (the schedule moves it after this handler)
-        lrs = [group["lr"] for group in self._lr_schedule.optimizer_param_groups]
-        self._history["lr"].append(lrs[0] if len(lrs) == 1 else lrs)
+        if self._record_lr_used:
+            # the lr the iteration that produced this loss ran with (the schedule moves it after this handler)
+            lrs = [group["lr"] for group in self._lr_schedule.optimizer_param_groups]
+            self._history["lr"].append(lrs[0] if len(lrs) == 1 else lrs)
+        else:  # upstream's record: the lr the schedule sets at this step
+            self._history["lr"].append(self._lr_schedule.get_param())
 
         if smooth_f > 0 and self._history["loss"]:
             loss = smooth_f * loss + (1 - smooth_f) * self._history["loss"][-1]
@@ -344,13 +378,17 @@ class FastaiLRFinder:
         step_mode: str = "exp",
         smooth_f: float = 0.05,
         diverge_th: float = 5.0,
+        *,
+        record_lr_used: bool = False,
     ) -> Iterator[Engine]:
         """Context manager giving ``trainer`` with the finder attached; everything is restored on exit.
 
         ``to_save`` maps names to objects with ``state_dict``/``load_state_dict`` and must hold the
-        ``"optimizer"``. ``num_iter`` defaults to the run's length; ``start_lr`` to the optimizer's lrs.
-        ``step_mode`` is ``"exp"`` or ``"linear"``; ``smooth_f`` smooths the loss exponentially; the search
-        stops when the loss exceeds ``diverge_th`` times the best loss.
+        ``"optimizer"``. ``num_iter`` defaults to the run's length (required for data without a length);
+        ``start_lr`` to the optimizer's lrs. ``step_mode`` is ``"exp"`` or ``"linear"``; ``smooth_f`` smooths the
+        loss exponentially; the search stops when the loss exceeds ``diverge_th`` times the best loss.
+        ``record_lr_used=True`` (beyond upstream) runs the schedule from ``start_lr`` and records beside each
+        loss the lr its iteration trained with, instead of upstream's record (see the class docstring).
         """
         if not isinstance(to_save, Mapping):
             raise TypeError(f"Argument to_save should be a mapping, but given {type(to_save)}")
@@ -375,6 +413,9 @@ class FastaiLRFinder:
             if num_iter <= 0:
                 raise ValueError(f"if provided, num_iter should be positive, but give {num_iter}")
 
+        if not isinstance(record_lr_used, bool):
+            raise TypeError(f"Argument record_lr_used should be a bool, but given {type(record_lr_used)}")
+        self._record_lr_used = record_lr_used
         n_groups = len(optimizer.param_groups)
         start_lrs = _check_lr_values("start_lr", start_lr, n_groups, [group["lr"] for group in optimizer.param_groups])
         end_lrs = _check_lr_values("end_lr", end_lr, n_groups, None)

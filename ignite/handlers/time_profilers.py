@@ -38,6 +38,18 @@ def _handler_name(handler: Any) -> str:
     return getattr(handler, "__qualname__", handler.__class__.__name__)
 
 
+def _declared_entry(handler: Any) -> tuple[str, Any] | None:
+    """The ``(name, event)`` row declared by a handler, or by the object of a bound method, if any.
+
+    A tool made of several hooks (a progress bar draws on one event, closes on others) declares
+    ``_profiler_entry = (name, event)`` so that its hooks add up in one row, under its own name.
+    """
+    entry = getattr(getattr(handler, "__self__", handler), "_profiler_entry", None)
+    if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str):
+        return entry
+    return None
+
+
 def _remove_if_present(engine: Engine, handler: Callable, event: Any) -> None:
     if engine.has_event_handler(handler, event):
         engine.remove_event_handler(handler, event)
@@ -420,7 +432,9 @@ class HandlersTimeProfiler:
 
     At ``STARTED`` every handler registered on the engine (custom events included) is swapped for a timing
     wrapper with the same name; the originals are put back when the run completes. Calls of a handler
-    attached with an event filter are counted only when the filter let them through.
+    attached with an event filter are counted only when the filter let them through. A tool made of several
+    hooks shows as one row: a :class:`~ignite.handlers.ProgressBar` is one ``ProgressBar`` row on its
+    progress event, its closing hooks included.
     """
 
     EVENT_FILTER_THESHOLD_TIME = 0.0001
@@ -440,8 +454,8 @@ class HandlersTimeProfiler:
         return _handler_name(handler)
 
     def _create_wrapped_handler(self, handler: Callable, event: Any) -> Callable:
-        name = self._get_callable_name(handler)
-        times = self.event_handlers_times[event].setdefault(name, [])
+        name, event = _declared_entry(handler) or (self._get_callable_name(handler), event)
+        times = self.event_handlers_times.setdefault(event, {}).setdefault(name, [])
         filtered = _filtered_parts(handler)
         threshold = self.EVENT_FILTER_THESHOLD_TIME
 
@@ -498,15 +512,19 @@ class HandlersTimeProfiler:
         self._unwrap_all(engine)
 
         events = list(engine._allowed_events)
-        self.event_handlers_names = {
-            e: [
-                self._get_callable_name(h)
-                for (h, _, _) in engine._event_handlers[e]
-                if not self._is_internal_handler(h)
-            ]
-            for e in events
-        }
-        self.event_handlers_times = {e: {h: [] for h in self.event_handlers_names[e]} for e in events}
+        self.event_handlers_names = {e: [] for e in events}
+        declared: set[tuple[str, Any]] = set()  # rows declared by tools: listed once, wherever their hooks are
+        for e in events:
+            for h, _, _ in engine._event_handlers[e]:
+                if self._is_internal_handler(h):
+                    continue
+                entry = _declared_entry(h)
+                if entry is None:
+                    self.event_handlers_names[e].append(self._get_callable_name(h))
+                elif entry not in declared:
+                    declared.add(entry)
+                    self.event_handlers_names.setdefault(entry[1], []).append(entry[0])
+        self.event_handlers_times = {e: {h: [] for h in names} for e, names in self.event_handlers_names.items()}
         self.dataflow_times = []
         self.processing_times = []
 

@@ -127,13 +127,19 @@ class ProgressBar(BaseLogger):
         self._owner = None
 
     def _close_bar(self, pbar: Any) -> None:
-        """Close ``pbar``; a kept bar that sits below another one becomes a line printed above the bars.
+        """Draw ``pbar``'s final frame (position, values, elapsed time), then close it.
 
-        tqdm would write the final frame of a nested bar over the outer bar's row, leaving the end of the
-        longer line behind it on screen; printing it as a message clears and redraws the other bars instead.
+        The last step's redraw may have been throttled, so the final frame is always drawn here: tqdm draws it
+        for a kept bar; a transient bar is drawn once before tqdm clears its row, so logs end with it too. A
+        kept bar that sits below another one becomes a line printed above the bars: tqdm would write its final
+        frame over the outer bar's row, leaving the end of the longer line behind it on screen; printing it as
+        a message clears and redraws the other bars instead.
         """
+        drawable = not pbar.disable and getattr(pbar, "fp", None) is not None
+        if drawable and not pbar.leave:
+            pbar.refresh()
         pos = getattr(pbar, "pos", 0)
-        if not (pbar.leave and pos and not pbar.disable and getattr(pbar, "fp", None) is not None):
+        if not (pbar.leave and pos and drawable):
             pbar.close()
             return
         final = str(pbar)
@@ -191,6 +197,8 @@ class ProgressBar(BaseLogger):
             state_attributes=state_attributes,
         )
         log_handler._bind(event_name)
+        # HandlersTimeProfiler shows the bar as one row, its drawing and closing hooks together
+        self._profiler_entry = log_handler._profiler_entry = ("ProgressBar", event_name)
         super().attach(engine, log_handler, event_name)
         engine.add_event_handler(closing_event_name, self._close)
         for end_event in (Events.TERMINATE, Events.COMPLETED):

@@ -27,9 +27,9 @@ class _BatchSumMetric(_PendingSums, Metric):
     _fold_every = 1024  # 0-d partials: the queue stays small
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
         if "_sum_attr" in cls.__dict__:
             cls._pending_attrs = (cls._sum_attr,)
+        super().__init_subclass__(**kwargs)  # makes the accumulator fold on read
 
     @reinit__is_reduced
     def reset(self) -> None:

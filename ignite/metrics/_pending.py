@@ -6,7 +6,45 @@ from typing import Any
 
 import torch
 
-__all__ = ["_PendingSums"]
+__all__ = ["_PendingSums", "_Accumulator"]
+
+
+class _Accumulator:
+    """A state attribute fed by the pending queue, as user code sees it: reading it folds the queue first and
+    gives the value on the metric's device (as in the spec, which has no deferred accumulation).
+
+    So ``metric._num_correct`` read mid-epoch (by a user, a callback, a framework) counts every batch so far.
+    The metric's own update path works on ``__dict__`` and never triggers a fold; writing stores the value.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        state = obj.__dict__
+        if state.get("_pending"):
+            obj._fold_pending()
+        try:
+            value = state[self.name]
+        except KeyError:
+            raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{self.name}'") from None
+        device = state.get("_device")
+        if isinstance(value, torch.Tensor) and device is not None and value.device != device:
+            value = value.to(device)  # accumulators follow the data's device internally
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value
+
+
+def _install_accumulators(cls: type, names: tuple[str, ...]) -> None:
+    for name in names:
+        if not isinstance(getattr(cls, name, None), _Accumulator):
+            setattr(cls, name, _Accumulator(name))
 
 
 class _PendingSums:
@@ -17,15 +55,21 @@ class _PendingSums:
     stacked and summed) and added into the attributes named by ``_pending_attrs`` every ``_fold_every``
     batches, once the queued tensors hold ``_fold_numel`` elements, and before ``compute``, ``state_dict`` and
     ``load_state_dict``. A metric may queue raw per-element tensors (e.g. a correctness mask) and reduce them
-    in ``_reduce_pending``, saving the per-batch reduction. Accumulators follow the data's device like
-    :func:`ignite.metrics.metric._accumulate`. Subclasses call ``_reset_pending`` from ``reset``; the queue is
-    folded by :meth:`Metric._fold_pending`, which :func:`~ignite.metrics.metric.sync_all_reduce` (on
-    ``compute``) and the state-dict methods call.
+    in ``_reduce_pending``, saving the per-batch reduction. Accumulators follow the data's device internally;
+    read as attributes (:class:`_Accumulator`) they are folded and on the metric's device. Subclasses call
+    ``_reset_pending`` from ``reset``; the queue is folded by :meth:`Metric._fold_pending`, which
+    :func:`~ignite.metrics.metric.sync_all_reduce` (on ``compute``) and the state-dict methods call.
     """
 
     _pending_attrs: tuple[str, ...] = ()
+    # attributes read through an _Accumulator (default: the class's _pending_attrs)
+    _accumulator_attrs: tuple[str, ...] = ()
     _fold_every = 64
     _fold_numel = 1 << 16
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _install_accumulators(cls, cls.__dict__.get("_accumulator_attrs", ()) + cls.__dict__.get("_pending_attrs", ()))
 
     def _reset_pending(self) -> None:
         self._pending: list[tuple[torch.Tensor, ...]] = []

@@ -28,6 +28,7 @@ class _BasePrecisionRecall(_PendingSums, _BaseClassification):
     """
 
     _state_dict_all_req_keys = ("_numerator", "_denominator", "_weight", "_updated")
+    _accumulator_attrs = ("_numerator", "_denominator", "_weight")
     # True: the denominator counts predicted positives (precision); False: actual positives (recall)
     _count_predicted: bool = True
 

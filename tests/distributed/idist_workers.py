@@ -313,9 +313,14 @@ def check_auto() -> None:
     # auto_model: DDP, sync batch norm, kwargs pass through; parameters stay in sync after a step
     torch.manual_seed(rank)  # different initial weights: DDP broadcasts rank 0's
     if idist.device().type == "cpu":
-        with pytest.warns(UserWarning, match=r"sync_bn=True is ignored on CPU"):
-            model = idist.auto_model(_Net(), sync_bn=True, find_unused_parameters=False)
-        assert isinstance(model.module.bn, nn.BatchNorm1d)
+        # the spec's conversion makes torch's DDP raise; we raise first, naming the argument (issue 12 §1.9)
+        net = _Net()
+        with pytest.raises(ValueError, match=r"^Argument sync_bn=True cannot be used on CPU: SyncBatchNorm layers"):
+            idist.auto_model(net, sync_bn=True, find_unused_parameters=False)
+        assert isinstance(net.bn, nn.BatchNorm1d)  # left as it was
+        with pytest.raises(ValueError, match=r"SyncBatchNorm layers only work with GPU modules"):
+            DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(_Net()))  # what the spec's steps give
+        model = idist.auto_model(net, find_unused_parameters=False)
     else:
         model = idist.auto_model(_Net(), sync_bn=True, find_unused_parameters=False)
         assert isinstance(model.module.bn, nn.SyncBatchNorm)

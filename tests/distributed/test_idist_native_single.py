@@ -101,6 +101,10 @@ def test_create_from_backend_errors(clean_env, monkeypatch):
         _NativeDistModel.create_from_backend("gloo")
     with pytest.raises(ValueError, match=r"Arguments rank and world_size should not be specified with SLURM"):
         _NativeDistModel.create_from_backend("gloo", init_method="file:///tmp/x", rank=0, world_size=1)
+    # issue 12 §1.9: through idist.initialize (no init_method) the SLURM message too, as the spec's model gives it
+    for kwargs in ({"rank": 0, "world_size": 1}, {"rank": 0}, {"world_size": 1}):
+        with pytest.raises(ValueError, match=r"^Arguments rank and world_size should not be specified with SLURM$"):
+            idist.initialize("gloo", **kwargs)
     assert not dist.is_initialized()
 
 

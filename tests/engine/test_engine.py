@@ -696,6 +696,37 @@ def test_run_max_value_errors(mode):
         engine2.run([1, 2], max_iters=4)
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_epochs": -1}, r"^Argument max_epochs is invalid. Please, set a correct max_epochs positive value$"),
+        ({"max_epochs": 2.5}, r"^Argument max_epochs should be an integer, but given 2.5$"),
+        ({"max_epochs": True}, r"^Argument max_epochs should be an integer, but given True$"),
+        ({"max_iters": 0}, r"^Argument max_iters is invalid. Please, set a correct max_iters positive value$"),
+        ({"max_iters": -3}, r"^Argument max_iters is invalid. Please, set a correct max_iters positive value$"),
+        ({"max_iters": 2.5}, r"^Argument max_iters should be an integer, but given 2.5$"),
+        ({"epoch_length": 2.5}, r"^Argument epoch_length should be an integer, but given 2.5$"),
+        ({"epoch_length": 2.5, "max_iters": 4}, r"^Argument epoch_length should be an integer, but given 2.5$"),
+    ],
+)
+def test_run_rejects_stop_criteria_the_spec_leaves_undefined(mode, kwargs, match):
+    """Issue 12 §2.4: values the spec gives no meaning (``epoch_length=2.5`` used to hang) raise at once."""
+    engine = RecordingEngine()
+    with pytest.raises(ValueError, match=match):
+        engine.run([1, 2], **kwargs)
+    assert engine.events == []
+    # data=None with a fractional epoch length hung forever before the check
+    with pytest.raises(ValueError, match=match):
+        engine.run(None, **{"epoch_length": 2, **kwargs})
+
+
+def test_run_accepts_integral_numbers(mode):
+    import numpy as np
+
+    state = Engine(lambda e, b: None).run([1, 2], max_epochs=np.int64(2), epoch_length=np.int32(2))
+    assert (state.epoch, state.iteration) == (2, 4)
+
+
 def test_first_run_max_epochs_zero(mode):
     engine = RecordingEngine()
     engine.run([1, 2], max_epochs=0)
@@ -1551,6 +1582,41 @@ def test_dead_engine_reference_raises():
     gc.collect()
     with pytest.raises(RuntimeError, match="Engine reference not resolved. Cannot execute event handler."):
         engine.run([1])
+
+
+def test_dead_plain_weakref_engine_reference_raises_on_fire_event():
+    """Issue 12 §1.9: a raw triple holding an upstream-style ``weakref.ref`` to a dead engine (spec §6.5)."""
+
+    class CE(EventEnum):
+        FOO = "foo"
+
+    engine = Engine(lambda e, b: None)
+    engine.register_events(*CE)
+    calls = []
+
+    def h(engine):
+        calls.append(engine)
+
+    other = Engine(lambda e, b: None)
+    engine._event_handlers[CE.FOO].append((h, (weakref.ref(other),), {}))
+    engine._event_handlers[Events.EXCEPTION_RAISED].append((h, (weakref.ref(other),), {}))
+    del other
+    import gc
+
+    gc.collect()
+    with pytest.raises(RuntimeError, match=r"^Engine reference not resolved. Cannot execute event handler.$"):
+        engine.fire_event(CE.FOO)
+    # the path with event arguments too
+    with pytest.raises(RuntimeError, match=r"^Engine reference not resolved. Cannot execute event handler.$"):
+        engine._fire_event(Events.EXCEPTION_RAISED, ValueError("x"))
+    assert calls == []
+
+
+def test_convert_tensor_importable_from_engine():
+    from ignite.engine import convert_tensor
+    from ignite.utils import convert_tensor as utils_convert_tensor
+
+    assert convert_tensor is utils_convert_tensor
 
 
 # ---------------------------------------------------------------------------------------------- beyond upstream

@@ -194,3 +194,132 @@ def test_resume_no_data_requires_epoch_length():
     engine.state.iteration = engine.state.epoch = 1
     with pytest.raises(ValueError, match=r"^epoch_length should be provided if data is None$"):
         engine.run()
+
+
+# ------------------------------------------------------------------ loading while the run executes (issue 12 §1.1)
+
+
+@pytest.fixture(params=[True, False], ids=["resumable", "legacy"])
+def mode(request):
+    previous = Engine.interrupt_resume_enabled
+    Engine.interrupt_resume_enabled = request.param
+    yield request.param
+    Engine.interrupt_resume_enabled = previous
+
+
+def _finished_state_dict(max_epochs, epoch_length=8):
+    src = _engine()
+    src.run([0] * epoch_length, max_epochs=max_epochs)
+    return src.state_dict()
+
+
+def test_load_state_dict_in_started_handler_continues_from_loaded_state(mode):
+    sd = _finished_state_dict(5)
+    processed, started = [], []
+    t = Engine(lambda e, b: processed.append((e.state.epoch, e.state.iteration)))
+    t.add_event_handler(Events.STARTED, lambda e: e.load_state_dict(sd))
+    t.add_event_handler(Events.STARTED, lambda e: started.append((e.state.epoch, e.state.iteration)))
+    state = t.run([0] * 8, max_epochs=8)
+    assert (state.epoch, state.iteration) == (8, 64)
+    assert state.max_epochs == 8
+    assert started == [(5, 40)]
+    assert processed[0] == (6, 41) and len(processed) == 24
+
+
+def test_checkpoint_load_objects_in_started_handler(mode, tmp_path):
+    import torch
+
+    from ignite.handlers import Checkpoint, DiskSaver
+
+    model = torch.nn.Linear(2, 1)
+    src = _engine()
+    checkpoint = Checkpoint({"trainer": src, "model": model}, DiskSaver(tmp_path, require_empty=False))
+    src.add_event_handler(Events.EPOCH_COMPLETED, checkpoint)
+    src.run([0] * 8, max_epochs=5)
+    path = tmp_path / checkpoint.last_checkpoint
+
+    restored = torch.nn.Linear(2, 1)
+    trainer = _engine()
+    trainer.add_event_handler(
+        Events.STARTED, lambda e: Checkpoint.load_objects({"trainer": e, "model": restored}, str(path))
+    )
+    state = trainer.run([0] * 8, max_epochs=8)
+    assert (state.epoch, state.iteration) == (8, 64)
+    assert torch.equal(restored.weight, model.weight)
+
+
+def test_load_in_started_handler_without_run_limit_uses_loaded_limit(mode):
+    sd = {"iteration": 16, "epoch_length": 8, "max_epochs": 5}
+    t = _engine()
+    t.add_event_handler(Events.STARTED, lambda e: e.load_state_dict(sd))
+    state = t.run([0] * 8)
+    assert (state.epoch, state.iteration, state.max_epochs) == (5, 40, 5)
+
+
+def test_load_in_started_handler_checks_the_run_limit(mode):
+    sd = _finished_state_dict(5)
+    t = _engine()
+    t.add_event_handler(Events.STARTED, lambda e: e.load_state_dict(sd))
+    with pytest.raises(ValueError, match=r"^Argument max_epochs should be greater than or equal to the start epoch"):
+        t.run([0] * 8, max_epochs=3)
+
+    t = _engine()
+    t.add_event_handler(Events.STARTED, lambda e: e.load_state_dict(sd))
+    with pytest.raises(ValueError, match=r"^To switch from max_epochs to max_iters mode during resume"):
+        t.run([0] * 8, max_iters=100)
+
+
+def test_load_mid_epoch_drops_the_cut_epoch(mode):
+    processed, completed = [], []
+    t = Engine(lambda e, b: processed.append((e.state.epoch, e.state.iteration, b)))
+    t.add_event_handler(
+        Events.ITERATION_COMPLETED(once=3),
+        lambda e: e.load_state_dict({"iteration": 43, "epoch_length": 8, "max_epochs": 8}),
+    )
+    t.add_event_handler(Events.EPOCH_COMPLETED, lambda e: completed.append(e.state.epoch))
+    state = t.run(list(range(8)), max_epochs=8)
+    assert (state.epoch, state.iteration) == (8, 64)
+    assert completed == [6, 7, 8]
+    assert processed[:3] == [(1, 1, 0), (1, 2, 1), (1, 3, 2)]
+    # as a loaded resume: epoch 6 runs its remaining 5 iterations from a fresh iterator
+    assert processed[3:8] == [(6, 44, 0), (6, 45, 1), (6, 46, 2), (6, 47, 3), (6, 48, 4)]
+    assert len(processed) == 3 + 5 + 16
+
+
+def test_load_at_completed_applies_to_the_next_run(mode):
+    t = _engine()
+    handle = t.add_event_handler(
+        Events.COMPLETED, lambda e: e.load_state_dict({"iteration": 4, "epoch_length": 4, "max_epochs": 3})
+    )
+    state = t.run([0] * 4, max_epochs=2)
+    assert (state.epoch, state.iteration) == (1, 4)
+    handle.remove()
+    state = t.run([0] * 4)
+    assert (state.epoch, state.iteration) == (3, 12)
+
+
+def test_deterministic_engine_load_in_started_matches_load_before_run():
+    from torch.utils.data import DataLoader
+
+    from ignite.engine import DeterministicEngine
+    from ignite.utils import manual_seed
+
+    data = DataLoader(list(range(12)), batch_size=3, shuffle=True)
+
+    def run(load_in_started, sd=None, max_epochs=4):
+        seen = []
+        manual_seed(5)
+        engine = DeterministicEngine(lambda e, b: seen.append(b.tolist()))
+        if sd is not None:
+            if load_in_started:
+                engine.add_event_handler(Events.STARTED, lambda e: e.load_state_dict(sd))
+            else:
+                engine.load_state_dict(sd)
+        engine.run(data, max_epochs=max_epochs)
+        return seen, engine.state_dict()
+
+    full, _ = run(False)
+    _, sd = run(False, max_epochs=2)
+    in_run, _ = run(True, sd)
+    before_run, _ = run(False, sd)
+    assert in_run == before_run == full[8:]

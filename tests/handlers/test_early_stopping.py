@@ -129,13 +129,15 @@ def test_attach_reset_and_resume():
     scores = {}
     h = EarlyStopping(patience=5, score_function=lambda e: scores[e.state.epoch], trainer=trainer)
     h.attach(trainer, event=Events.EPOCH_COMPLETED)
+    assert trainer.has_event_handler(h, Events.EPOCH_COMPLETED)
+    assert trainer.has_event_handler(h.reset, Events.STARTED)  # spec §2: self.reset on reset_event
     scores.update({1: 1.0, 2: 0.5, 3: 0.4})
     trainer.run([0], max_epochs=3)
     assert (h.counter, h.best_score) == (2, 1.0)
     trainer.run([0], max_epochs=3)  # a new run: reset at STARTED
     assert (h.counter, h.best_score) == (2, 1.0)  # same scores again from a reset state
 
-    # resume from a checkpoint: the loaded state survives STARTED
+    # as upstream, the reset at STARTED also clears a state loaded before a resumed run
     trainer2 = Engine(lambda e, b: None)
     h2 = EarlyStopping(patience=5, score_function=lambda e: scores[e.state.epoch], trainer=trainer2)
     h2.attach(trainer2, event=Events.EPOCH_COMPLETED)
@@ -143,13 +145,50 @@ def test_attach_reset_and_resume():
     h2.load_state_dict({"counter": 1, "best_score": 1.0, "threshold_mode": "abs"})
     scores[4] = 0.3
     trainer2.run([0])
-    assert (h2.counter, h2.best_score) == (3, 1.0)
+    assert (h2.counter, h2.best_score) == (1, 0.4)  # epochs 3, 4 seen from scratch: 0.4 then 0.3
 
     evaluator = Engine(lambda e, b: None)
     h3 = EarlyStopping(patience=5, score_function=lambda e: 1.0, trainer=trainer)
     h3.attach(evaluator, reset_engine=trainer, reset_event=Events.EPOCH_STARTED)
     assert evaluator.has_event_handler(h3, Events.COMPLETED)
     assert trainer.has_event_handler(h3.reset, Events.EPOCH_STARTED)
+
+
+def _train_with_evaluation(scores, **attach_kwargs):
+    trainer = Engine(lambda e, b: None)
+    evaluator = Engine(lambda e, b: None)
+    h = EarlyStopping(patience=2, score_function=lambda e: scores[trainer.state.epoch - 1], trainer=trainer)
+    h.attach(evaluator, **attach_kwargs)
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda _: evaluator.run([0]))
+    trainer.run([0], max_epochs=len(scores))
+    return trainer, evaluator, h
+
+
+def test_attached_to_evaluator_resets_every_evaluation_by_default():
+    """Spec handlers.md §2 and wart 8: the default reset engine is the evaluator, patience never builds up."""
+    trainer, evaluator, h = _train_with_evaluation([1.0, 0.5, 0.4, 0.3, 0.2])
+    assert evaluator.has_event_handler(h.reset, Events.STARTED)
+    assert not trainer.has_event_handler(h.reset) and not trainer.has_event_handler(h._reset_unless_resuming)
+    assert trainer.state.epoch == 5  # never stopped
+
+
+def test_reset_with_trainer_lets_patience_accumulate_across_evaluations():
+    """Wart 8 fix, opt-in: reset when the training run starts; scores 1.0, 0.5, 0.4 stop it at epoch 3."""
+    trainer, evaluator, h = _train_with_evaluation([1.0, 0.5, 0.4, 0.3, 0.2], reset_with_trainer=True)
+    assert trainer.state.epoch == 3 and h.counter == 2
+    assert not evaluator.has_event_handler(h.reset) and not evaluator.has_event_handler(h._reset_unless_resuming)
+
+    # a new training run starts from a reset state; a resumed one keeps the loaded state
+    trainer.state.max_epochs = None
+    trainer.run([0], max_epochs=5)
+    assert trainer.state.epoch == 3 and h.counter == 2
+    h.load_state_dict({"counter": 1, "best_score": 1.0, "threshold_mode": "abs"})
+    trainer.load_state_dict({"iteration": 2, "epoch_length": 1, "max_epochs": 5})
+    trainer.run([0])
+    assert trainer.state.epoch == 3 and h.counter == 2  # 0.4 at epoch 3 is the second epoch without progress
+
+    with pytest.raises(TypeError, match=r"^Argument reset_with_trainer should be a bool"):
+        h.attach(Engine(lambda e, b: None), reset_with_trainer="yes")
 
 
 def test_restore_best_weights():

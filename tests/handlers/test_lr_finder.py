@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import random
 import sys
 import warnings
@@ -128,27 +129,142 @@ def test_restores_after_an_exception_in_the_block():
 
 
 @pytest.mark.parametrize("step_mode", ["exp", "linear"])
-def test_schedule_values(step_mode):
+@pytest.mark.parametrize("record_lr_used", [False, True], ids=["spec-record", "record_lr_used"])
+def test_schedule_values(step_mode, record_lr_used):
+    """Spec handlers.md §7: the recorded lr of iteration i is the one the schedule sets after it (exp: step
+    index ``s = i``, the first iteration already at ``s = 1``; linear: ``k = i - 1``). With ``record_lr_used``,
+    the lr each iteration trained with, from ``start_lr`` to ``end_lr``."""
     model, optimizer, trainer, loader = make_setup()
     finder = FastaiLRFinder()
     lrs_used = []
     trainer.add_event_handler(Events.ITERATION_STARTED, lambda e: lrs_used.append(optimizer.param_groups[0]["lr"]))
     with finder.attach(
         trainer, {"model": model, "optimizer": optimizer}, num_iter=10, start_lr=1e-4, end_lr=1.0,
-        step_mode=step_mode, diverge_th=float("inf"),
+        step_mode=step_mode, diverge_th=float("inf"), record_lr_used=record_lr_used,
     ) as t:  # fmt: skip
         with pytest.warns(UserWarning, match=r"Run completed without loss diverging"):
             t.run(loader, max_epochs=2)
-    k = np.arange(11)
-    if step_mode == "exp":
-        expected = 1e-4 * (1.0 / 1e-4) ** (k / 10)
-    else:
-        expected = 1e-4 + (1.0 - 1e-4) * k / 10
+    i = np.arange(1, 12)  # 11 iterations: the search stops after num_iter + 1
     results = finder.get_results()
-    assert results["lr"] == pytest.approx(expected.tolist(), rel=1e-12)
-    assert results["lr"] == lrs_used  # each recorded lr is the one its iteration trained with
-    assert results["lr"][0] == pytest.approx(1e-4) and results["lr"][-1] == pytest.approx(1.0)
+    if record_lr_used:
+        k = i - 1
+        expected = 1e-4 * (1.0 / 1e-4) ** (k / 10) if step_mode == "exp" else 1e-4 + (1.0 - 1e-4) * k / 10
+        assert results["lr"] == pytest.approx(expected.tolist(), rel=1e-12)
+        assert results["lr"] == lrs_used  # each recorded lr is the one its iteration trained with
+        assert results["lr"][0] == pytest.approx(1e-4) and results["lr"][-1] == pytest.approx(1.0)
+    else:
+        if step_mode == "exp":
+            expected = 1e-4 * (1.0 / 1e-4) ** (i / 10)
+            first_used = expected[0]  # the torch scheduler's construction already stepped once
+        else:
+            expected = 1e-4 + (1.0 - 1e-4) * (i - 1) / 10
+            first_used = 1e-4
+        assert results["lr"] == pytest.approx(expected.tolist(), rel=1e-12)
+        # iteration i + 1 trains with the lr recorded for iteration i
+        assert lrs_used == pytest.approx([first_used, *expected[:-1].tolist()], rel=1e-12)
     assert len(results["loss"]) == 11 and all(isinstance(v, float) for v in results["loss"])
+
+
+def _lr_driven_search(losses_of_lr, num_iter, **kwargs):
+    """A search whose loss is a known function of the lr its iteration trains with."""
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=0.5)
+    used = []
+
+    def step(engine, batch):
+        lr = optimizer.param_groups[0]["lr"]
+        used.append(lr)
+        return losses_of_lr(lr)
+
+    trainer = Engine(step)
+    finder = FastaiLRFinder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with finder.attach(trainer, {"optimizer": optimizer}, num_iter=num_iter, **kwargs) as t:
+            t.run(range(100))
+    return finder, optimizer, used
+
+
+def test_hand_worked_exp_record_and_suggestion():
+    """8-step exponential search from 1e-3 to 1 without smoothing, loss = (log10(lr) + 1.5)^2 + 1."""
+
+    def loss(lr):
+        return (math.log10(lr) + 1.5) ** 2 + 1.0
+
+    finder, optimizer, used = _lr_driven_search(
+        loss, num_iter=8, start_lr=1e-3, end_lr=1.0, smooth_f=0.0, diverge_th=1e9
+    )
+    lr = [1e-3 * 1000 ** (s / 8) for s in range(1, 10)]  # lr_s of the spec's formula, s = 1..9
+    history = finder.get_results()
+    assert history["lr"] == pytest.approx(lr, rel=1e-12)
+    assert used == pytest.approx([lr[0], *lr[:-1]], rel=1e-12)
+    assert history["loss"] == pytest.approx([loss(v) for v in used], rel=1e-12)
+
+    # lr_suggestion by hand. log10 of the lrs used: -2.625, -2.625, -2.25, -1.875, -1.5, ...; losses - 1:
+    # 1.265625, 1.265625, 0.5625, 0.140625, 0 (the minimum, index 4), ...; central differences at indices
+    # 1, 2, 3: -0.3515625, -0.5625, -0.28125 -> steepest at index 2 -> the lr recorded at index 2, lr_3
+    losses = history["loss"]
+    assert losses.index(min(losses)) == 4
+    grads = [0.5 * (losses[j + 1] - losses[j - 1]) for j in (1, 2, 3)]
+    assert grads == pytest.approx([-0.3515625, -0.5625, -0.28125], rel=1e-9)
+    assert finder.lr_suggestion() == pytest.approx(10**-1.875, rel=1e-12) == history["lr"][2]
+    finder.apply_suggested_lr(optimizer)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(10**-1.875, rel=1e-12)
+
+
+def test_hand_worked_exp_record_lr_used():
+    def loss(lr):
+        return (math.log10(lr) + 1.5) ** 2 + 1.0
+
+    finder, _, used = _lr_driven_search(
+        loss, num_iter=8, start_lr=1e-3, end_lr=1.0, smooth_f=0.0, diverge_th=1e9, record_lr_used=True
+    )
+    lr = [1e-3 * 1000 ** (k / 8) for k in range(0, 9)]  # from start_lr, reaching end_lr at iteration 9
+    assert finder.get_results()["lr"] == pytest.approx(lr, rel=1e-12) and used == finder.get_results()["lr"]
+    # log10 of the lrs: -3, -2.625, -2.25, -1.875, -1.5 (the minimum, index 4); losses - 1: 2.25, 1.265625,
+    # 0.5625, 0.140625, 0; central differences at 1, 2, 3: -0.84375, -0.5625, -0.28125 -> index 1
+    assert finder.get_results()["loss"].index(min(finder.get_results()["loss"])) == 4
+    assert finder.lr_suggestion() == pytest.approx(10**-2.625, rel=1e-12)
+
+
+def test_record_lr_used_is_keyword_only_and_checked():
+    model, optimizer, trainer, _ = make_setup()
+    finder = FastaiLRFinder()
+    with pytest.raises(TypeError):
+        finder.attach(trainer, {"optimizer": optimizer}, None, None, None, 10.0, "exp", 0.05, 5.0, True)
+    with pytest.raises(TypeError, match=r"^Argument record_lr_used should be a bool"):
+        with finder.attach(trainer, {"optimizer": optimizer}, record_lr_used="yes"):
+            pass
+
+
+def test_data_without_length_needs_num_iter():
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=1e-3)
+
+    def endless():
+        while True:
+            yield 1.0
+
+    trainer = Engine(lambda e, b: 1.0)
+    finder = FastaiLRFinder()
+    with pytest.raises(ValueError, match=r"data has no length\. Please pass num_iter to attach\(\)"):
+        with finder.attach(trainer, {"optimizer": optimizer}) as t:
+            t.run(endless())
+    assert optimizer.param_groups[0]["lr"] == 1e-3  # restored
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with finder.attach(trainer, {"optimizer": optimizer}, num_iter=6, end_lr=1.0) as t:
+            t.run(endless())
+            assert t.state.iteration == 7  # num_iter + 1, as for sized data
+    assert finder.get_results()["lr"] == pytest.approx([1e-3 * 1000 ** (s / 6) for s in range(1, 8)], rel=1e-12)
+
+    # max_iters bounds a run over such data: num_iter defaults to it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with finder.attach(trainer, {"optimizer": optimizer}, end_lr=1.0) as t:
+            t.run(endless(), max_iters=5)
+    assert len(finder.get_results()["lr"]) == 5
 
 
 def test_loss_smoothing_and_divergence():
@@ -188,13 +304,19 @@ def test_multiple_param_groups():
         t.run(loader)
     lrs = finder.get_results()["lr"]
     assert len(lrs) == 7 and all(isinstance(v, list) and len(v) == 2 for v in lrs)
-    assert lrs[0] == pytest.approx([1e-4, 1e-3]) and lrs[-1] == pytest.approx([1.0, 10.0])
+    for s, row in enumerate(lrs, start=1):
+        assert row == pytest.approx([1e-4 * 1e4 ** (s / 6), 1e-3 * 1e4 ** (s / 6)], rel=1e-12)
     assert [g["lr"] for g in optimizer.param_groups] == [1e-3, 2e-3]
     with finder.attach(trainer, {"model": model, "optimizer": optimizer}, num_iter=4, step_mode="linear",
                        end_lr=[1.0, 2.0], diverge_th=1e9) as t:  # fmt: skip
         t.run(loader)
     assert finder.get_results()["lr"][-1] == pytest.approx([1.0, 2.0])
     assert finder.get_results()["lr"][0] == pytest.approx([1e-3, 2e-3])
+    with finder.attach(trainer, {"model": model, "optimizer": optimizer}, num_iter=6, start_lr=[1e-4, 1e-3],
+                       end_lr=[1.0, 10.0], diverge_th=1e9, record_lr_used=True) as t:  # fmt: skip
+        t.run(loader)
+    lrs = finder.get_results()["lr"]
+    assert lrs[0] == pytest.approx([1e-4, 1e-3]) and lrs[-1] == pytest.approx([1.0, 10.0])
 
 
 def test_lr_suggestion_and_apply():

@@ -621,3 +621,71 @@ def test_faq_handlers_time_profiling_snippet(capsys):
     assert row.split()[2:] == ["not", "triggered", "None/None", "None/None", "None", "None"]
     assert lines[6].startswith("Total ")
     assert lines[8].startswith("Processing took total ") and lines[9].startswith("Dataflow took total ")
+
+
+# =============================================================== tools made of several hooks (issue 12 §1.5)
+
+
+@pytest.mark.parametrize(
+    "event, progress_calls",
+    [(Events.ITERATION_COMPLETED, 10), (Events.ITERATION_COMPLETED(every=2), 5)],
+    ids=["every-iteration", "every-2"],
+)
+def test_progress_bar_is_one_row_in_results_table_and_csv(tmp_path, capsys, event, progress_calls):
+    """The bar draws on ``event`` and closes on EPOCH_COMPLETED/COMPLETED/TERMINATE: one "ProgressBar" row
+    holding all of its calls, and the user's own handlers beside it."""
+    import io
+
+    from ignite.handlers import ProgressBar
+
+    trainer = Engine(lambda e, b: b)
+    profiler = HandlersTimeProfiler()
+    profiler.attach(trainer)
+
+    @trainer.on(Events.EPOCH_COMPLETED)
+    def log_epoch(_):
+        pass
+
+    ProgressBar(file=io.StringIO()).attach(trainer, output_transform=lambda x: {"x": x}, event_name=event)
+    trainer.run(range(5), max_epochs=2)
+
+    results = profiler.get_results()
+    rows = [(r[0], r[1]) for r in results[:-3]]
+    assert rows == [
+        ("test_progress_bar_is_one_row_in_results_table_and_csv.<locals>.log_epoch", "EPOCH_COMPLETED"),
+        ("ProgressBar", "ITERATION_COMPLETED"),
+    ]
+    # drawing calls that passed the filter, 2 closes at EPOCH_COMPLETED, 1 run-end hook at COMPLETED
+    assert len(profiler.event_handlers_times[Events.ITERATION_COMPLETED]["ProgressBar"]) == progress_calls + 3
+
+    HandlersTimeProfiler.print_results(results)
+    table = capsys.readouterr().out
+    assert table.count("ProgressBar") == 1 and "_close" not in table and "_OutputHandler" not in table
+
+    path = tmp_path / "profile.csv"
+    profiler.write_results(str(path))
+    with open(path) as f:
+        header = next(csv.reader(f))
+    assert header[3:] == [
+        "test_progress_bar_is_one_row_in_results_table_and_csv.<locals>.log_epoch (EPOCH_COMPLETED)",
+        "ProgressBar (ITERATION_COMPLETED)",
+    ]
+
+
+def test_progress_bar_row_counts_the_run_end_hook_on_terminate():
+    import io
+
+    from ignite.handlers import ProgressBar
+
+    trainer = Engine(lambda e, b: b)
+    profiler = HandlersTimeProfiler()
+    profiler.attach(trainer)
+    ProgressBar(file=io.StringIO()).attach(trainer)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED(once=3), lambda e: e.terminate())
+    trainer.run(range(5), max_epochs=2)
+    assert [r[0] for r in profiler.get_results()[:-3]] == [
+        "ProgressBar",
+        "test_progress_bar_row_counts_the_run_end_hook_on_terminate.<locals>.<lambda>",
+    ]
+    # 3 drawing calls, then the run-end hook at TERMINATE and at COMPLETED
+    assert len(profiler.event_handlers_times[Events.ITERATION_COMPLETED]["ProgressBar"]) == 5

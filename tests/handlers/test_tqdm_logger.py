@@ -86,7 +86,8 @@ def test_missing_tqdm(monkeypatch):
 
 
 def test_spec_example_last_frame_with_metric():
-    """Two epochs of two iterations: the last frame drawn is the first step of epoch 2 (later steps are throttled)."""
+    """Two epochs of two iterations: the spec's frame of the first step of epoch 2 is drawn, and (issue 12
+    §1.4) the bar's final frame after it, although the last step's redraw was throttled."""
     buf = io.StringIO()
     engine = _engine()
 
@@ -96,8 +97,110 @@ def test_spec_example_last_frame_with_metric():
 
     ProgressBar(file=buf).attach(engine, ["a"])
     engine.run([1, 2], max_epochs=2)
-    assert _frames(buf.getvalue())[-1] == "Epoch [2/2]: [1/2]  50%|#####     , a=1 [00:00<?]"
+    frames = _frames(buf.getvalue())
+    assert frames[-2] == "Epoch [2/2]: [1/2]  50%|#####     , a=1 [00:00<?]"
+    assert re.fullmatch(rf"Epoch \[2/2\]: \[2/2\] 100%\|##########, a=1 {TIME}", frames[-1]), frames[-1]
     assert _screen(buf.getvalue()) == []  # persist=False: nothing left on screen
+
+
+class _Clock:
+    """tqdm's clock, advanced by the process function: elapsed times in frames are exact."""
+
+    def __init__(self, monkeypatch):
+        import tqdm.std
+
+        self.now = 0.0
+        monkeypatch.setattr(tqdm.std, "time", lambda: self.now)
+
+
+def _final_frames(text):
+    """The last frame drawn before each bar was cleared (a blank frame) or left (a new line)."""
+    finals, last = [], None
+    for token in re.split(r"(\r|\n|\x1b\[A)", text):
+        if token.strip():
+            last = token.strip()
+        elif last is not None and (token == "\n" or (token and token.isspace() and token != "\r")):
+            finals.append(last)
+            last = None
+    if last is not None:
+        finals.append(last)
+    return finals
+
+
+def _engine_with_values(clock, seconds_per_iteration=7):
+    def process(engine, batch):
+        clock.now += seconds_per_iteration
+        return batch * 10
+
+    engine = _engine(process)
+
+    @engine.on(Events.ITERATION_COMPLETED)
+    def values(e):
+        e.state.metrics["acc"] = e.state.iteration / 100
+        e.state.alpha = e.state.iteration
+
+    return engine
+
+
+@pytest.mark.parametrize("persist", [False, True])
+def test_closing_frame_shows_final_position_values_and_elapsed_time(monkeypatch, persist):
+    """Issue 12 §1.4: redraws are throttled (``mininterval`` never reached), yet each epoch's bar ends on a
+    frame with its last position, the last values of metric_names/output_transform/state_attributes and the
+    elapsed time of the whole epoch."""
+    clock = _Clock(monkeypatch)
+    buf = io.StringIO()
+    engine = _engine_with_values(clock)
+    fmt = "{desc}[{n_fmt}/{total_fmt}]{postfix} [{elapsed}]"
+    ProgressBar(file=buf, persist=persist, mininterval=1e9, bar_format=fmt).attach(
+        engine, metric_names=["acc"], output_transform=lambda x: {"loss": x}, state_attributes=["alpha"]
+    )
+    engine.run(range(1, 5), max_epochs=2)
+    # each bar starts at its first step (clock 7 s, 35 s) and closes after its fourth (28 s, 56 s)
+    expected = [
+        "Epoch [1/2]: [4/4], acc=0.04, loss=40, alpha=4 [00:21]",
+        "Epoch [2/2]: [4/4], acc=0.08, loss=40, alpha=8 [00:21]",
+    ]
+    assert _final_frames(buf.getvalue()) == expected
+    assert _screen(buf.getvalue()) == (expected if persist else [])
+
+
+def test_closing_frame_of_epoch_bar_closed_at_completed(monkeypatch):
+    clock = _Clock(monkeypatch)
+    buf = io.StringIO()
+    engine = _engine_with_values(clock)
+    fmt = "{desc}[{n_fmt}/{total_fmt}]{postfix} [{elapsed}]"
+    ProgressBar(file=buf, mininterval=1e9, bar_format=fmt).attach(
+        engine,
+        metric_names="all",
+        event_name=Events.EPOCH_COMPLETED,
+        closing_event_name=Events.COMPLETED,
+    )
+    engine.run(range(3), max_epochs=3)
+    # the bar opens at the end of epoch 1 (21 s) and closes at the end of the run (63 s)
+    assert _final_frames(buf.getvalue()) == ["Epoch: [3/3], acc=0.09 [00:42]"]
+
+
+def test_closing_frame_of_a_validation_run_inside_training(monkeypatch):
+    clock = _Clock(monkeypatch)
+    buf = io.StringIO()
+    fmt = "{desc}[{n_fmt}/{total_fmt}]{postfix} [{elapsed}]"
+    trainer = _engine(lambda e, b: None)
+    evaluator = _engine_with_values(clock, seconds_per_iteration=2)
+    ProgressBar(file=buf, desc="Validation", mininterval=1e9, bar_format=fmt).attach(evaluator, metric_names="all")
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda _: evaluator.run(range(5)))
+    trainer.run(range(2), max_epochs=2)
+    assert _final_frames(buf.getvalue()) == ["Validation: [5/5], acc=0.05 [00:08]"] * 2
+
+
+def test_closing_frame_when_the_run_is_terminated(monkeypatch):
+    clock = _Clock(monkeypatch)
+    buf = io.StringIO()
+    engine = _engine_with_values(clock)
+    engine.add_event_handler(Events.ITERATION_COMPLETED(once=3), lambda e: e.terminate())
+    fmt = "{desc}[{n_fmt}/{total_fmt}]{postfix} [{elapsed}]"
+    ProgressBar(file=buf, mininterval=1e9, bar_format=fmt).attach(engine, output_transform=lambda x: {"loss": x})
+    engine.run(range(1, 11), max_epochs=2)
+    assert _final_frames(buf.getvalue()) == ["Epoch [1/2]: [3/10], loss=30 [00:14]"]
 
 
 def test_persist_leaves_one_final_line_per_epoch_with_last_values():

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from metric_checks import assert_close, check_state_dict_roundtrip, run_engine, run_updates, split_batches
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
+from ignite.engine import Engine
 from ignite.metrics import MeanAveragePrecision
 from ignite.metrics.accuracy import _BaseClassification
 from ignite.metrics.mean_average_precision import _BaseAveragePrecision
@@ -158,3 +159,18 @@ def test_state_dict_roundtrip_all_types():
     check_state_dict_roundtrip(lambda: MeanAveragePrecision(is_multilabel=True), multilabel)
     check_state_dict_roundtrip(MeanAveragePrecision, binary)
     check_state_dict_roundtrip(lambda: MeanAveragePrecision(class_mean="micro"), multiclass)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int32])
+def test_multiclass_non_long_targets_warn(dtype):
+    """Spec metrics.md §3.12 (issue 12 §1.9): float targets in multiclass mode warn too, through an engine as well,
+    and the value is the one of the long targets."""
+    g = torch.Generator().manual_seed(0)
+    y_pred, y = torch.rand(12, 3, generator=g), torch.randint(0, 3, (12,), generator=g)
+    expected = MeanAveragePrecision()
+    expected.update((y_pred, y))
+    with pytest.warns(RuntimeWarning, match=r"^`y` should be of dtype long when entry type is multiclass$"):
+        engine = Engine(lambda e, b: b)
+        MeanAveragePrecision().attach(engine, "map")
+        engine.run([(y_pred[:6], y[:6].to(dtype)), (y_pred[6:], y[6:].to(dtype))])
+    assert engine.state.metrics["map"] == pytest.approx(float(expected.compute()), rel=1e-12)

@@ -210,6 +210,9 @@ if has_native_dist_support:
                 raise RuntimeError("Can not create new distributed process group if default one is already initialized")
             if init_method is None:
                 if world_size is not None or rank is not None:
+                    if "SLURM_JOB_ID" in os.environ:
+                        # the error upstream's idist.initialize gives (it builds the model directly)
+                        raise ValueError("Arguments rank and world_size should not be specified with SLURM")
                     raise ValueError("Arguments rank and world_size should be None if no init_method is provided")
             else:
                 has_rank = rank is not None
