@@ -472,12 +472,21 @@ def fail_on_rank(local_rank: int, fail_rank: int, out_dir: str) -> None:
     rank = idist.get_rank()
     idist.barrier()
     if rank == fail_rank:
-        time.sleep(0.2)
+        # raise once every other rank is about to block in the collective below (files, not a sleep: no race
+        # under load); the deadline only bounds a hang
+        others = [os.path.join(out_dir, f"waiting{r}.json") for r in range(idist.get_world_size()) if r != rank]
+        deadline = time.monotonic() + 120
+        while not all(os.path.exists(p) for p in others) and time.monotonic() < deadline:
+            time.sleep(0.01)
         raise ValueError(f"boom from rank {rank}")
-    _dump(out_dir, f"waiting{rank}", {"t": time.time()})
+    _dump(out_dir, f"waiting{rank}", {})
     # the others block in a collective that the failing rank never joins
-    idist.barrier()
-    idist.all_reduce(torch.ones(1))
+    try:
+        idist.barrier()
+        idist.all_reduce(torch.ones(1))
+    except Exception as e:  # the collective gave up (its timeout): the rank was not stopped by the failure
+        _dump(out_dir, f"collective_ended{rank}", {"error": repr(e)})
+        raise
     time.sleep(60)
     _dump(out_dir, f"not_stopped{rank}", {})
 

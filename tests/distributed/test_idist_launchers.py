@@ -35,7 +35,7 @@ def _python_env(**extra: str) -> dict:
 _TORCH_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE")
 
 
-def _run_all(procs: list[subprocess.Popen], timeout: float = 120) -> list[tuple[int, str]]:
+def _run_all(procs: list[subprocess.Popen], timeout: float = 300) -> list[tuple[int, str]]:
     out = []
     deadline = time.monotonic() + timeout
     for p in procs:
@@ -104,17 +104,17 @@ def test_two_nodes_on_loopback(tmp_path):
 
 def test_two_nodes_failure_on_remote_node_stops_both_nodes(tmp_path):
     port = free_port()
-    t0 = time.monotonic()
     procs = [_launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "fail"], _python_env()) for node in (0, 1)]
-    results = _run_all(procs, timeout=90)
-    elapsed = time.monotonic() - t0
+    results = _run_all(procs, timeout=300)  # a hang limit only
     for node, (rc, out) in enumerate(results):
         # both launchers, including node 0 where nothing failed, report rank 3 and its traceback
         assert rc == 3, out
         assert f"LAUNCHER node {node} caught: rank=3" in out, out
         assert "ValueError: boom from rank 3" in out, out
+    # the other ranks were stopped inside their collective: it neither timed out nor returned
+    assert sorted(p.name for p in tmp_path.glob("waiting*.json")) == ["waiting0.json", "waiting1.json", "waiting2.json"]
+    assert not list(tmp_path.glob("collective_ended*.json"))
     assert not list(tmp_path.glob("not_stopped*.json"))
-    assert elapsed < 60
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -166,7 +166,8 @@ def test_torchrun_style_environment(tmp_path):
     assert rc1 == 1 and "ValueError: boom from rank 1" in out1, out1
     assert rc0 == ABORT_EXIT_CODE, out0
     assert "rank 0: stopping because rank 1 failed" in out0 and "ValueError: boom from rank 1" in out0, out0
-    assert time.time() - _read(tmp_path, "waiting0")["t"] < 20
+    assert (tmp_path / "waiting0.json").exists()
+    assert not list(tmp_path.glob("collective_ended*.json"))
     assert not list(tmp_path.glob("not_stopped*.json"))
 
 
