@@ -17,10 +17,10 @@ class _PendingSums:
     stacked and summed) and added into the attributes named by ``_pending_attrs`` every ``_fold_every``
     batches, once the queued tensors hold ``_fold_numel`` elements, and before ``compute``, ``state_dict`` and
     ``load_state_dict``. A metric may queue raw per-element tensors (e.g. a correctness mask) and reduce them
-    in ``_reduce_pending``, saving the per-batch reduction. Accumulators follow the data's device like
-    :func:`ignite.metrics.metric._accumulate`. Subclasses call ``_reset_pending`` from ``reset``; the queue is
-    folded by :meth:`Metric._fold_pending`, which :func:`~ignite.metrics.metric.sync_all_reduce` (on
-    ``compute``) and the state-dict methods call.
+    in ``_reduce_pending``, saving the per-batch reduction. A CPU accumulator meeting accelerator data
+    moves to the data's device; otherwise the folded sum moves to the accumulator's. Subclasses call
+    ``_reset_pending`` from ``reset``; the queue is folded by :meth:`Metric._fold_pending`, which
+    :func:`~ignite.metrics.metric.sync_all_reduce` (on ``compute``) and the state-dict methods call.
     """
 
     _pending_attrs: tuple[str, ...] = ()
