@@ -8,7 +8,7 @@ import collections
 import functools
 import logging
 import weakref
-from unittest.mock import MagicMock, create_autospec
+from unittest.mock import create_autospec
 
 import pytest
 
@@ -1375,11 +1375,10 @@ def test_exception_raised_handler_swallows_inner(mode):
 
 def test_exception_raised_single_call_max_epochs_1(mode):
     engine = Engine(lambda e, b: _raise(ValueError("x")))
-    handler = MagicMock()
-    engine.add_event_handler(Events.EXCEPTION_RAISED, lambda e: handler(e))
+    seen = []
+    engine.add_event_handler(Events.EXCEPTION_RAISED, lambda e: seen.append(e))
     engine.run([1, 2, 3], max_epochs=1)
-    assert handler.call_count == 1
-    assert isinstance(handler.call_args[0][0], ValueError)
+    assert len(seen) == 1 and isinstance(seen[0], ValueError)
 
 
 def test_exception_raised_handler_outer_level(mode):

@@ -7,7 +7,6 @@ import stat
 import time
 from collections import OrderedDict
 from pathlib import Path
-from unittest.mock import MagicMock
 
 import pytest
 import torch
@@ -408,9 +407,24 @@ def test_two_argument_save_handler_and_errors_not_masked():
         c3(make_engine())
     assert calls == ["model_203.pt"]  # called once, not retried with two arguments
 
-    mock = MagicMock()
-    Checkpoint({"model": nn.Linear(1, 1)}, mock)(make_engine())
-    assert mock.call_args[0][1] == "model_203.pt" and mock.call_args[0][2]["priority"] == 203
+    class CallableObject:  # an object with a three-argument __call__ gets the metadata too
+        def __init__(self):
+            self.calls = []
+
+        def __call__(self, checkpoint, filename, metadata):
+            self.calls.append((filename, metadata["priority"]))
+
+    handler = CallableObject()
+    Checkpoint({"model": nn.Linear(1, 1)}, handler)(make_engine())
+    assert handler.calls == [("model_203.pt", 203)]
+
+    star_calls = []  # a catch-all signature (a mock's, a decorator's wrapper) gets the metadata too
+
+    def star(*args, **kwargs):
+        star_calls.append((args[1], args[2]["priority"], kwargs))
+
+    Checkpoint({"model": nn.Linear(1, 1)}, star)(make_engine())
+    assert star_calls == [("model_203.pt", 203, {})]
 
 
 def test_last_checkpoint_kinds(tmp_path):
