@@ -172,14 +172,14 @@ def test_torchrun_style_environment(tmp_path):
 
 
 def _free_slurm_port() -> int:
-    # MASTER_PORT derived from SLURM_JOB_ID is 15000 + its last 4 digits
-    for _ in range(100):
-        port = free_port()
-        if 15000 <= port <= 24999:
-            return port
+    # MASTER_PORT derived from SLURM_JOB_ID is 15000 + its last 4 digits; the OS hands out ephemeral ports above
+    # that range, so probe it in random order: two suites running at once do not pick the same port
+    import random
     import socket
 
-    for port in range(17000, 24999):
+    candidates = list(range(15000, 25000))
+    random.SystemRandom().shuffle(candidates)
+    for port in candidates:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
