@@ -6,7 +6,8 @@ Importing one of the submodules (``ignite.contrib.metrics.regression.r2_score``,
 
 from ignite.contrib.metrics._shim import forward
 
-_NAMES = {
+# the class names and module names of ignite.metrics.regression join here with that package (none yet)
+_NAMES: dict[str, str] = {
     # module attributes are the ``ignite.metrics.regression`` modules themselves
 }
 
