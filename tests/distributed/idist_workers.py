@@ -484,11 +484,27 @@ def fail_on_rank(local_rank: int, fail_rank: int, out_dir: str) -> None:
     try:
         idist.barrier()
         idist.all_reduce(torch.ones(1))
-    except Exception as e:  # the collective gave up (its timeout): the rank was not stopped by the failure
+    except Exception as e:  # e.g. the peer's process is gone (another node), or the collective timed out
         _dump(out_dir, f"collective_ended{rank}", {"error": repr(e)})
         raise
     time.sleep(60)
     _dump(out_dir, f"not_stopped{rank}", {})
+
+
+def collective_timeouts(out_dir: str | os.PathLike) -> list[str]:
+    """Errors of ``fail_on_rank``'s waiting collectives that ended by their timeout.
+
+    A rank stopped because another one failed never gets there: it is stopped inside the collective, or (on
+    another node) the collective fails at once because the failed rank's process is gone.
+    """
+    errors = []
+    for name in sorted(os.listdir(out_dir)):
+        if name.startswith("collective_ended") and name.endswith(".json"):
+            with open(os.path.join(out_dir, name)) as f:
+                error = json.load(f)["error"]
+            if "timed out" in error.lower():  # gloo: "Timed out waiting ...ms for recv operation"
+                errors.append(error)
+    return errors
 
 
 def silence_warnings() -> None:

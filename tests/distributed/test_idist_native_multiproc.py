@@ -72,9 +72,9 @@ def test_exception_on_one_rank_stops_every_rank(tmp_path):
     assert "ValueError: boom from rank 1" in err.remote_traceback
     assert "fail_on_rank" in err.remote_traceback  # the failing rank's traceback
     assert isinstance(err, torch.multiprocessing.ProcessRaisedException)
-    # rank 0 was blocked in a collective and got stopped there: its collective neither timed out nor returned
+    # rank 0 was blocked in a collective and got stopped: its collective neither timed out nor returned
     assert (tmp_path / "waiting0.json").exists()
-    assert not (tmp_path / "collective_ended0.json").exists()
+    assert not idist_workers.collective_timeouts(tmp_path)
     assert not (tmp_path / "not_stopped0.json").exists()
 
 
