@@ -6,8 +6,7 @@ Importing one of the submodules (``ignite.contrib.metrics.regression.r2_score``,
 
 from ignite.contrib.metrics._shim import forward
 
-# the class names and module names of ignite.metrics.regression join here with that package (none yet)
-_NAMES: dict[str, str] = {
+_NAMES = {
     # module attributes are the ``ignite.metrics.regression`` modules themselves
 }
 
