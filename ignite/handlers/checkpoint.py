@@ -59,9 +59,6 @@ if TYPE_CHECKING:
 __all__ = ["Checkpoint", "DiskSaver", "ModelCheckpoint", "BaseSaveHandler", "CheckpointEvents"]
 # also importable from here (not in __all__, like CorruptCheckpointError): CheckpointDiskFullError
 
-# torch.distributed.optim is heavy to import: ZeroRedundancyOptimizer is looked up only when that module is loaded.
-HAVE_ZERO = bool(torch.distributed.is_available())
-
 _TMP_SUFFIX = ".ckpt-tmp"
 _logger = logging.getLogger(__name__)
 
@@ -71,25 +68,16 @@ class CorruptCheckpointError(RuntimeError):
 
 
 def _rank() -> int:
-    try:
-        from ignite.distributed import get_rank
-    except ImportError:  # distributed layer not importable: plain torch.distributed
-        import torch.distributed as dist
+    from ignite.distributed import get_rank
 
-        return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
     return get_rank()
 
 
 def _on_xla() -> bool:
     """Whether the active computation runs on XLA (not merely whether torch_xla is installed)."""
-    try:
-        import ignite.distributed as idist
+    import ignite.distributed as idist
 
-        if not getattr(idist, "has_xla_support", False):
-            return False
-        return idist.device().type == "xla"
-    except (ImportError, AttributeError):
-        return False
+    return idist.has_xla_support and idist.device().type == "xla"
 
 
 def _fsync_dir(dirname: str | Path) -> None:

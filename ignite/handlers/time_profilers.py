@@ -661,10 +661,8 @@ class HandlersTimeProfiler:
 
 def _filtered_parts(handler: Any) -> tuple[Callable, Callable, Any, Callable] | None:
     """``(user handler, filter, event, engine weakref)`` of the engine's wrapper for a filtered handler."""
-    try:
-        from ignite.engine._dispatch import _FilteredHandler
-    except ImportError:  # pragma: no cover - engine without that wrapper class
-        return None
+    from ignite.engine._dispatch import _FilteredHandler
+
     if type(handler) is not _FilteredHandler:
         return None
     parts = tuple(getattr(handler, a, None) for a in ("_handler", "_filter", "_event", "_engine_ref"))

@@ -91,24 +91,6 @@ def _follow(acc: torch.Tensor, device: torch.device) -> torch.Tensor:
     return acc.to(device)
 
 
-def _accumulate(acc: torch.Tensor, partial: torch.Tensor) -> torch.Tensor:
-    """Add ``partial`` into ``acc`` in place without a host synchronisation; returns the accumulator.
-
-    A CPU accumulator meeting accelerator data moves to the data's device (once per reset); otherwise the
-    partial result moves to the accumulator's device (a CPU scalar is added to an accelerator tensor as is).
-    """
-    try:
-        return acc.add_(partial)
-    except RuntimeError:
-        if acc.device == partial.device:
-            raise
-    if acc.device.type == "cpu":
-        acc = _follow(acc, partial.device)
-    else:
-        partial = partial.to(acc.device)
-    return acc.add_(partial)
-
-
 # --------------------------------------------------------------------------- usages
 
 

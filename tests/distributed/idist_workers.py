@@ -477,14 +477,39 @@ def fail_on_rank(local_rank: int, fail_rank: int, out_dir: str) -> None:
     rank = idist.get_rank()
     idist.barrier()
     if rank == fail_rank:
-        time.sleep(0.2)
+        # raise once every other rank is about to block in the collective below (files, not a sleep: no race
+        # under load); the deadline only bounds a hang
+        others = [os.path.join(out_dir, f"waiting{r}.json") for r in range(idist.get_world_size()) if r != rank]
+        deadline = time.monotonic() + 120
+        while not all(os.path.exists(p) for p in others) and time.monotonic() < deadline:
+            time.sleep(0.01)
         raise ValueError(f"boom from rank {rank}")
-    _dump(out_dir, f"waiting{rank}", {"t": time.time()})
+    _dump(out_dir, f"waiting{rank}", {})
     # the others block in a collective that the failing rank never joins
-    idist.barrier()
-    idist.all_reduce(torch.ones(1))
+    try:
+        idist.barrier()
+        idist.all_reduce(torch.ones(1))
+    except Exception as e:  # e.g. the peer's process is gone (another node), or the collective timed out
+        _dump(out_dir, f"collective_ended{rank}", {"error": repr(e)})
+        raise
     time.sleep(60)
     _dump(out_dir, f"not_stopped{rank}", {})
+
+
+def collective_timeouts(out_dir: str | os.PathLike) -> list[str]:
+    """Errors of ``fail_on_rank``'s waiting collectives that ended by their timeout.
+
+    A rank stopped because another one failed never gets there: it is stopped inside the collective, or (on
+    another node) the collective fails at once because the failed rank's process is gone.
+    """
+    errors = []
+    for name in sorted(os.listdir(out_dir)):
+        if name.startswith("collective_ended") and name.endswith(".json"):
+            with open(os.path.join(out_dir, name)) as f:
+                error = json.load(f)["error"]
+            if "timed out" in error.lower():  # gloo: "Timed out waiting ...ms for recv operation"
+                errors.append(error)
+    return errors
 
 
 def silence_warnings() -> None:

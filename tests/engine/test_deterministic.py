@@ -3,7 +3,6 @@
 import logging
 import random
 import sys
-from unittest.mock import MagicMock
 
 import numpy as np
 import pytest
@@ -131,15 +130,25 @@ def test_rng_states_without_numpy(monkeypatch):
 
 
 def test_set_rng_states_moves_non_cpu_state_and_stores_it_back():
+    class AcceleratorState:
+        """A saved torch RNG state as it comes back from a checkpoint loaded on an accelerator."""
+
+        device = torch.device("meta")
+
+        def __init__(self, cpu_state):
+            self._cpu_state = cpu_state
+
+        def cpu(self):
+            return self._cpu_state
+
     states = _get_rng_states()
     cpu_state = states[1]
-    fake = MagicMock()
-    fake.device.type = "cuda"
-    fake.cpu.return_value = cpu_state
-    states[1] = fake
+    expected = torch.rand(3)
+    torch.rand(5)  # move the generator on
+    states[1] = AcceleratorState(cpu_state)
     _set_rng_states(states)
-    fake.cpu.assert_called_once()
-    assert states[1] is cpu_state
+    assert torch.equal(torch.rand(3), expected)  # the generator is back where the state was taken
+    assert states[1] is cpu_state  # and the CPU copy is stored back
 
 
 # ---------------------------------------------------------------------------------------------- keep_random_state

@@ -2,7 +2,6 @@
 
 import copy
 import sys
-from unittest.mock import MagicMock
 
 import pytest
 import torch
@@ -343,27 +342,44 @@ def test_create_supervised_trainer_scaler_on_state():
 
 
 def test_check_arg_looked_up_at_call_time(monkeypatch):
+    """Frameworks replace ``ignite.engine._check_arg``: the factories use the replacement's answer."""
     model = nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     scaler = torch.amp.GradScaler(enabled=False)
-    mock = MagicMock(return_value=(None, scaler))
-    monkeypatch.setattr(ie, "_check_arg", mock)
+    received = []
+
+    def replacement(on_tpu, on_mps, amp_mode, scaler_arg):
+        received.append((on_tpu, on_mps, amp_mode, scaler_arg))
+        return None, scaler
+
+    monkeypatch.setattr(ie, "_check_arg", replacement)
+    # scaler=True with amp_mode=None: the real check raises, the replacement lets it through with its scaler
     trainer = create_supervised_trainer(model, opt, nn.functional.mse_loss, scaler=True)
-    mock.assert_called_once_with(False, False, None, True)
     assert trainer.state.scaler is scaler
+    assert trainer.run(_linear_data()).iteration == len(XS)
+    # the mps flag reaches the check: the real one would refuse amp on mps
     create_supervised_evaluator(model, device="mps:0")
-    assert mock.call_args[0] == (False, True, None, None)
+    assert received == [(False, False, None, True), (False, True, None, None)]
 
 
-def test_device_flags_passed_to_check_arg(monkeypatch):
+def test_device_flags_reach_the_check():
+    """``device`` decides the TPU/MPS flags: xla refuses to run without torch_xla, mps refuses amp."""
+    import ignite.distributed as idist
+
     model = nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    mock = MagicMock(return_value=(None, None))
-    monkeypatch.setattr(ie, "_check_arg", mock)
-    create_supervised_trainer(model, opt, nn.functional.mse_loss, device="xla:0")
-    assert mock.call_args[0][:2] == (True, False)
-    create_supervised_trainer(model, opt, nn.functional.mse_loss, device=torch.device("cpu"))
-    assert mock.call_args[0][:2] == (False, False)
+    if not idist.has_xla_support:
+        for device in ("xla:0", torch.device("xla", 0)):
+            with pytest.raises(RuntimeError, match=r"^In order to run on TPU, please install PyTorch XLA$"):
+                create_supervised_trainer(model, opt, nn.functional.mse_loss, device=device)
+    for factory in (
+        lambda: create_supervised_trainer(model, opt, nn.functional.mse_loss, device="mps:0", amp_mode="amp"),
+        lambda: create_supervised_evaluator(model, device=torch.device("mps"), amp_mode="amp"),
+    ):
+        with pytest.raises(ValueError, match=r"^amp_mode cannot be used with mps device"):
+            factory()
+    trainer = create_supervised_trainer(model, opt, nn.functional.mse_loss, device=torch.device("cpu"))
+    assert trainer.run(_linear_data()).iteration == len(XS)
 
 
 @pytest.mark.parametrize(
@@ -377,36 +393,53 @@ def test_device_flags_passed_to_check_arg(monkeypatch):
     ],
 )
 def test_step_factories_looked_up_at_call_time(monkeypatch, mode, name, with_scaler):
+    """Frameworks replace the step factories of ``ignite.engine``: the trainer runs the replacement's step,
+    built from the trainer's arguments in upstream's positional order."""
     model = nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    sentinel_scaler = object() if with_scaler else None
-    monkeypatch.setattr(ie, "_check_arg", MagicMock(return_value=(mode, sentinel_scaler)))
-    factory = MagicMock(return_value=lambda engine, batch: None)
+    scaler = torch.amp.GradScaler(enabled=False) if with_scaler else None
+    monkeypatch.setattr(ie, "_check_arg", lambda *args: (mode, scaler))
+    built = []
+
+    def factory(*args):
+        built.append(args)
+        return lambda engine, batch: ("custom step", batch)
+
     monkeypatch.setattr(ie, name, factory)
-    loss_fn = nn.functional.mse_loss
-    pb, mt, ot, mf = MagicMock(), MagicMock(), MagicMock(), MagicMock()
+
+    def loss_fn(y_pred, y):
+        return nn.functional.mse_loss(y_pred, y)
+
+    def prepare(batch, device=None, non_blocking=False):
+        return batch
+
+    def model_transform(out):
+        return out
+
+    def output_transform(x, y, y_pred, loss):
+        return loss
+
+    def model_fn(m, x):
+        return m(x)
+
     trainer = create_supervised_trainer(
         model,
         opt,
         loss_fn,
         "cpu",
         True,
-        pb,
-        mt,
-        ot,
+        prepare,
+        model_transform,
+        output_transform,
         gradient_accumulation_steps=3,
-        model_fn=mf,
+        model_fn=model_fn,
         **({"amp_mode": "amp"} if with_scaler else {}),
     )
     assert isinstance(trainer, Engine)
-    args = factory.call_args[0]
-    expected = (model, opt, loss_fn, "cpu", True, pb, mt, ot)
-    assert args[:8] == expected
-    if with_scaler:
-        assert args[8] is sentinel_scaler
-        assert args[9:11] == (3, mf)
-    else:
-        assert args[8:10] == (3, mf)
+    assert trainer.run(["b0", "b1"]).output == ("custom step", "b1")
+    (args,) = built
+    assert args[:8] == (model, opt, loss_fn, "cpu", True, prepare, model_transform, output_transform)
+    assert args[8:] == ((scaler, 3, model_fn) if with_scaler else (3, model_fn))
 
 
 @pytest.mark.parametrize(
@@ -414,18 +447,43 @@ def test_step_factories_looked_up_at_call_time(monkeypatch, mode, name, with_sca
 )
 def test_evaluation_factories_looked_up_at_call_time(monkeypatch, mode, name):
     model = nn.Linear(1, 1)
-    monkeypatch.setattr(ie, "_check_arg", MagicMock(return_value=(mode, None)))
-    factory = MagicMock(return_value=lambda engine, batch: None)
+    monkeypatch.setattr(ie, "_check_arg", lambda *args: (mode, None))
+    built = []
+
+    def factory(*args, **kwargs):
+        built.append((args, kwargs))
+        return lambda engine, batch: ("custom evaluation", batch)
+
     monkeypatch.setattr(ie, name, factory)
-    pb, mt, ot, mf = MagicMock(), MagicMock(), MagicMock(), MagicMock()
-    create_supervised_evaluator(
-        model, device="cpu", non_blocking=True, prepare_batch=pb, model_transform=mt, output_transform=ot, model_fn=mf
+
+    def prepare(batch, device=None, non_blocking=False):
+        return batch
+
+    def model_transform(out):
+        return out
+
+    def output_transform(x, y, y_pred):
+        return y_pred
+
+    def model_fn(m, x):
+        return m(x)
+
+    evaluator = create_supervised_evaluator(
+        model,
+        device="cpu",
+        non_blocking=True,
+        prepare_batch=prepare,
+        model_transform=model_transform,
+        output_transform=output_transform,
+        model_fn=model_fn,
     )
-    args, kwargs = factory.call_args
+    assert evaluator.run(["b0"]).output == ("custom evaluation", "b0")
+    ((args, kwargs),) = built
     assert args[0] is model
     assert (args[1] if len(args) > 1 else kwargs["device"]) == "cpu"
-    assert kwargs["non_blocking"] is True and kwargs["prepare_batch"] is pb and kwargs["model_transform"] is mt
-    assert kwargs["output_transform"] is ot and kwargs["model_fn"] is mf
+    assert kwargs["non_blocking"] is True and kwargs["prepare_batch"] is prepare
+    assert kwargs["model_transform"] is model_transform
+    assert kwargs["output_transform"] is output_transform and kwargs["model_fn"] is model_fn
 
 
 # ---------------------------------------------------------------------------------------------- optional backends
@@ -499,20 +557,27 @@ def test_amp_autocast_looked_up_at_factory_call(monkeypatch):
     assert entered == [("cuda", True)]
 
 
-def test_amp_with_scaler_calls(monkeypatch):
-    model = nn.Linear(1, 1)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    scaler = MagicMock()
-    scaled = MagicMock()
-    scaler.scale.return_value = scaled
-    step = supervised_training_step_amp(
-        model, opt, nn.functional.mse_loss, device="cpu", scaler=scaler, gradient_accumulation_steps=2
-    )
-    Engine(step).run(_linear_data()[:4])
-    assert scaler.scale.call_count == 4
-    assert scaled.backward.call_count == 4
-    assert scaler.step.call_count == 2 and scaler.update.call_count == 2
-    scaler.step.assert_called_with(opt)
+def test_amp_with_scaler_trains_as_without_and_steps_every_k():
+    """A real (CPU) GradScaler: the loss is scaled for backward and unscaled for the step, so a power-of-two scale
+    leaves the trained parameters exactly as without a scaler; with accumulation over 2 of 4 batches it steps
+    (and grows its scale) twice."""
+
+    def train(scaler):
+        torch.manual_seed(0)
+        model = nn.Linear(1, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        before = [p.detach().clone() for p in model.parameters()]
+        step = supervised_training_step_amp(
+            model, opt, nn.functional.mse_loss, device="cpu", scaler=scaler, gradient_accumulation_steps=2
+        )
+        Engine(step).run(_linear_data()[:4])
+        assert any(not torch.equal(p, b) for p, b in zip(model.parameters(), before))
+        return list(model.parameters())
+
+    scaler = torch.amp.GradScaler("cpu", init_scale=16.0, growth_interval=1)
+    for p, q in zip(train(scaler), train(False)):
+        assert torch.equal(p, q)
+    assert scaler.get_scale() == 16.0 * 2 * 2  # two steps, each growing the scale (growth_interval=1)
 
 
 def test_amp_on_cpu_runs():

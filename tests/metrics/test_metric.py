@@ -22,7 +22,6 @@ from ignite.metrics.metric import (
     RunningBatchWise,
     RunningEpochWise,
     SingleEpochRunningBatchWise,
-    _accumulate,
     reinit__is_reduced,
     sync_all_reduce,
 )
@@ -435,7 +434,8 @@ def test_pickling_keeps_state():
 
 
 def test_dill_roundtrip_with_lambdas():
-    dill = pytest.importorskip("dill")
+    import dill
+
     m = MeanSquaredError(output_transform=lambda out: (out[0], out[1]))
     m.update((torch.tensor([3.0]), torch.tensor([1.0])))
     clone = dill.loads(dill.dumps(m))
@@ -554,14 +554,6 @@ def test_sync_all_reduce_single_process_and_misuse():
             return 1
 
     assert BadAttrs().compute() == 1  # checks only happen with world size > 1
-
-
-def test_accumulate_adds_in_place_with_promotion():
-    acc = torch.tensor(1.0, dtype=torch.float64)
-    out = _accumulate(acc, torch.tensor(2.5, dtype=torch.float32))
-    assert out is acc and acc.item() == 3.5 and acc.dtype == torch.float64
-    with pytest.raises(RuntimeError):
-        _accumulate(torch.zeros(2), torch.zeros(3))  # shape errors are not swallowed
 
 
 def test_metric_usage_custom_events():

@@ -212,12 +212,12 @@ def test_state_dict_with_non_numeric_constant():
 
 
 def test_slides_f1_with_precision_and_recall_matches_sklearn():
-    metrics = pytest.importorskip("ignite.metrics.precision")
     from sklearn.metrics import f1_score
 
+    import ignite.metrics.precision as precision_module
     from ignite.metrics import Precision, Recall
 
-    assert metrics.Precision is Precision
+    assert precision_module.Precision is Precision
     g = torch.Generator().manual_seed(5)
     data = [(torch.rand(16, 4, generator=g), torch.randint(0, 4, (16,), generator=g)) for _ in range(6)]
     P, R = Precision(average=False), Recall(average=False)
@@ -232,7 +232,6 @@ def test_slides_f1_with_precision_and_recall_matches_sklearn():
 
 def test_reciprocal_of_vector_metric():
     # upstream: ``1 / Precision(average=False)`` computed int.__truediv__(tensor) -> NotImplemented
-    pytest.importorskip("ignite.metrics.precision")
     from ignite.metrics import Precision
 
     p = Precision(average=False)

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+from torch.optim.lr_scheduler import LRScheduler as PyTorchLRScheduler
 from torch.optim.optimizer import Optimizer
 from torch.utils.data.distributed import DistributedSampler
 
@@ -41,11 +42,6 @@ from ignite.handlers.param_scheduler import ParamScheduler
 from ignite.metrics import GpuInfo, RunningAverage
 from ignite.metrics.metric import RunningBatchWise
 from ignite.utils import deprecated
-
-try:
-    from torch.optim.lr_scheduler import LRScheduler as PyTorchLRScheduler
-except ImportError:  # pragma: no cover - older torch
-    from torch.optim.lr_scheduler import _LRScheduler as PyTorchLRScheduler
 
 __all__ = [
     "setup_common_training_handlers",
