@@ -245,6 +245,8 @@ class State:
     param_history: dict[str, list[Any]]
     """Values set by parameter schedulers with ``save_history=True``, by parameter name."""
     rng_states: Any
+    _event_to_attr: dict[Any, str]
+    """Event-to-counter mappings added by ``Engine.register_events`` for this engine only."""
     """The RNG states saved by ``DeterministicEngine`` (``None`` until one is captured)."""
 
     def __init__(self, **kwargs: Any) -> None:

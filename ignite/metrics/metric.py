@@ -596,7 +596,7 @@ class Metric(Serializable, metaclass=ABCMeta):
     def __getitem__(self, index: Any) -> MetricsLambda:
         return _make_lambda(lambda x: x[index], self)
 
-    def __getattr__(self, attr: str) -> Callable:
+    def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
             return object.__getattribute__(self, attr)
         fn = _ForwardedCall(attr, _capture_stack(2))
