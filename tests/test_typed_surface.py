@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import re
 import subprocess
@@ -93,3 +94,32 @@ def test_lazy_packages_do_not_import_their_modules() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     packages = {"ignite.metrics", "ignite.handlers", "ignite.contrib.metrics", "ignite.contrib.metrics.regression"}
     assert set(json.loads(out.stdout)) <= packages
+
+
+def _mypy_check_module():
+    spec = importlib.util.spec_from_file_location("mypy_check", ROOT / "tools" / "mypy_check.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mypy_baseline_lines_carry_no_line_numbers() -> None:
+    normalize = _mypy_check_module().normalize
+    out = (
+        'ignite/a.py:12: error: Name "x" already defined on line 3  [no-redef]\n'
+        "ignite/a.py:40: note: a note is not an error\n"
+        'ignite/a.py:99: error: Name "x" already defined on line 7  [no-redef]\n'
+        "ignite/b.py:5:9: error: Something odd\n"
+        "Found 3 errors in 2 files (checked 2 source files)\n"
+    )
+    assert normalize(out) == {
+        'ignite/a.py: no-redef: Name "x" already defined on line N': 2,
+        "ignite/b.py: misc: Something odd": 1,
+    }
+
+
+def test_mypy_baseline_file_is_normalized_and_sorted() -> None:
+    lines = [ln for ln in (ROOT / ".mypy-baseline.txt").read_text().splitlines() if not ln.startswith("#")]
+    assert lines == sorted(lines)
+    assert all(re.match(r"^ignite/\S+\.py: [a-z-]+: ", ln) for ln in lines)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import torch
 
@@ -248,14 +248,14 @@ def all_gather_tensors_with_shapes(
         return [tensor]
 
     if tensor.ndim == 0:
-        return list(model.all_gather(tensor, group=group).unbind(0))
+        return list(cast(torch.Tensor, model.all_gather(tensor, group=group)).unbind(0))
 
     max_shape = [max(dims) for dims in zip(*shapes)]
     padding = [m - s for m, s in zip(max_shape, tensor.shape)]
     if any(padding):
         pad = tuple(itertools.chain.from_iterable((0, p) for p in reversed(padding)))
         tensor = torch.nn.functional.pad(tensor, pad)
-    gathered = model.all_gather(tensor.contiguous(), group=group)
+    gathered = cast(torch.Tensor, model.all_gather(tensor.contiguous(), group=group))
     out = []
     for i, shape in enumerate(shapes):
         start = i * max_shape[0]
