@@ -3,6 +3,7 @@
 The baseline (``.mypy-baseline.txt``) holds known errors as ``path: code: message`` lines, without line
 numbers, so unrelated edits do not churn it. It may only shrink: fixed errors are reported, and
 ``--update`` rewrites the file (use it after fixing errors; it refuses to add new ones).
+To accept an error deliberately, add its printed ``path: code: message`` line to the file by hand.
 
 ```bash
 python tools/mypy_check.py           # exit 1 on a new error
