@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in proc.stdout.splitlines():
             if line.strip() and normalize(line) & new:
                 print(f"  {line}")
+        print("  as baseline lines:")
+        for key in sorted(new):
+            print(f"    {key}")
     if gone:
         print(
             f"mypy: {sum(gone.values())} baseline error(s) are gone; "
