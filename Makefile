@@ -26,6 +26,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ignite tests bench examples
 	$(VENV)/bin/ruff format --check ignite tests bench examples
+	$(PY) tools/mypy_check.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -59,22 +59,22 @@ def apply_to_type(
     if isinstance(x, (str, bytes)):
         return x
     if isinstance(x, cabc.Mapping):
-        return type(x)({k: apply_to_type(sample, input_type, func) for k, sample in x.items()})
+        return type(x)({k: apply_to_type(sample, input_type, func) for k, sample in x.items()})  # type: ignore[call-arg]  # a concrete subclass of the ABC
     if isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuple
         return type(x)(*(apply_to_type(sample, input_type, func) for sample in x))
     if isinstance(x, cabc.Sequence):
-        return type(x)([apply_to_type(sample, input_type, func) for sample in x])
+        return type(x)([apply_to_type(sample, input_type, func) for sample in x])  # type: ignore[call-arg]  # a concrete subclass of the ABC
     raise TypeError(f"x must contain {input_type}, dicts or lists; found {type(x)}")
 
 
 def _tree_map(func: Callable, x: Any, key: int | str | None = None) -> Any:
     """Map ``func(leaf, key=...)`` over a tree of mappings and sequences (strings are leaves)."""
     if isinstance(x, cabc.Mapping):
-        return type(x)({k: _tree_map(func, sample, key=k) for k, sample in x.items()})
+        return type(x)({k: _tree_map(func, sample, key=k) for k, sample in x.items()})  # type: ignore[call-arg]  # a concrete subclass of the ABC
     if isinstance(x, tuple) and hasattr(x, "_fields"):
         return type(x)(*(_tree_map(func, sample) for sample in x))
     if isinstance(x, cabc.Sequence) and not isinstance(x, (str, bytes)):
-        return type(x)([_tree_map(func, sample, key=i) for i, sample in enumerate(x)])
+        return type(x)([_tree_map(func, sample, key=i) for i, sample in enumerate(x)])  # type: ignore[call-arg]  # a concrete subclass of the ABC
     return func(x, key=key)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, overload
 
 import torch
 
@@ -184,6 +184,10 @@ def spawn(
     return None
 
 
+@overload
+def all_reduce(tensor: torch.Tensor, op: str = ..., group: Any | list[int] | None = ...) -> torch.Tensor: ...
+@overload
+def all_reduce(tensor: float, op: str = ..., group: Any | list[int] | None = ...) -> float: ...
 def all_reduce(
     tensor: torch.Tensor | float, op: str = "SUM", group: Any | list[int] | None = None
 ) -> torch.Tensor | float:
@@ -198,6 +202,14 @@ def all_reduce(
     return model.all_reduce(tensor, op, group=group)
 
 
+@overload
+def all_gather(tensor: torch.Tensor, group: Any | list[int] | None = ...) -> torch.Tensor: ...
+@overload
+def all_gather(tensor: str, group: Any | list[int] | None = ...) -> list[str]: ...
+@overload
+def all_gather(tensor: float, group: Any | list[int] | None = ...) -> list[float]: ...
+@overload
+def all_gather(tensor: Any, group: Any | list[int] | None = ...) -> list[Any]: ...
 def all_gather(
     tensor: torch.Tensor | float | str | Any, group: Any | list[int] | None = None
 ) -> torch.Tensor | float | list[float] | list[str] | list[Any]:
@@ -236,14 +248,14 @@ def all_gather_tensors_with_shapes(
         return [tensor]
 
     if tensor.ndim == 0:
-        return list(model.all_gather(tensor, group=group).unbind(0))
+        return list(cast(torch.Tensor, model.all_gather(tensor, group=group)).unbind(0))
 
     max_shape = [max(dims) for dims in zip(*shapes)]
     padding = [m - s for m, s in zip(max_shape, tensor.shape)]
     if any(padding):
         pad = tuple(itertools.chain.from_iterable((0, p) for p in reversed(padding)))
         tensor = torch.nn.functional.pad(tensor, pad)
-    gathered = model.all_gather(tensor.contiguous(), group=group)
+    gathered = cast(torch.Tensor, model.all_gather(tensor.contiguous(), group=group))
     out = []
     for i, shape in enumerate(shapes):
         start = i * max_shape[0]
@@ -252,6 +264,16 @@ def all_gather_tensors_with_shapes(
     return out
 
 
+@overload
+def broadcast(tensor: torch.Tensor, src: int = ..., safe_mode: bool = ...) -> torch.Tensor: ...
+@overload
+def broadcast(tensor: str, src: int = ..., safe_mode: bool = ...) -> str: ...
+@overload
+def broadcast(tensor: Path, src: int = ..., safe_mode: bool = ...) -> Path: ...
+@overload
+def broadcast(tensor: float, src: int = ..., safe_mode: bool = ...) -> float: ...
+@overload
+def broadcast(tensor: None, src: int = ..., safe_mode: bool = ...) -> Any: ...
 def broadcast(
     tensor: torch.Tensor | float | str | Path | None, src: int = 0, safe_mode: bool = False
 ) -> torch.Tensor | float | str | Path:

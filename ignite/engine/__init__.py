@@ -124,7 +124,7 @@ def create_supervised_trainer(
     mode, _scaler = _this._check_arg(on_tpu, on_mps, amp_mode, scaler)
     args = (model, optimizer, loss_fn, device, non_blocking, prepare_batch, model_transform, output_transform)
     if mode == "amp":
-        extra = {"amp_dtype": amp_dtype} if amp_dtype is not None else {}
+        extra: dict[str, Any] = {"amp_dtype": amp_dtype} if amp_dtype is not None else {}
         update = _this.supervised_training_step_amp(*args, _scaler, gradient_accumulation_steps, model_fn, **extra)
     elif mode == "apex":
         update = _this.supervised_training_step_apex(*args, gradient_accumulation_steps, model_fn)

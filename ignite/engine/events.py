@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ignite.engine.utils import _check_signature
 
 if TYPE_CHECKING:
+    import torch
+
     from ignite.engine.engine import Engine
 
 __all__ = ["CallableEventWithFilter", "EventEnum", "Events", "State", "EventsList", "RemovableEventHandle"]
@@ -235,6 +237,17 @@ class State:
     """
 
     event_to_attr: dict[Any, str] = dict(_DEFAULT_EVENT_TO_ATTR)
+
+    # Attributes that only some engines or handlers set (annotations only: no class-level value, so
+    # ``hasattr``/``getattr(state, name, default)`` still see them as missing until they are set).
+    scaler: torch.amp.GradScaler
+    """The ``GradScaler`` of ``create_supervised_trainer(..., scaler=True)``."""
+    param_history: dict[str, list[Any]]
+    """Values set by parameter schedulers with ``save_history=True``, by parameter name."""
+    rng_states: Any
+    _event_to_attr: dict[Any, str]
+    """Event-to-counter mappings added by ``Engine.register_events`` for this engine only."""
+    """The RNG states saved by ``DeterministicEngine`` (``None`` until one is captured)."""
 
     def __init__(self, **kwargs: Any) -> None:
         self.iteration = 0

@@ -1,5 +1,7 @@
 """Training handlers and experiment loggers. Names are imported lazily on first access."""
 
+from typing import TYPE_CHECKING
+
 from ignite._lazy import lazy_getattr
 
 _NAMES = {
@@ -51,6 +53,55 @@ _NAMES = {
     "CorruptCheckpointError": "checkpoint",
     "FileLogger": "file_logger",
 }
+
+if TYPE_CHECKING:
+    from ignite.handlers._engine_reexport import Engine as Engine
+    from ignite.handlers._engine_reexport import Events as Events
+    from ignite.handlers.checkpoint import Checkpoint as Checkpoint
+    from ignite.handlers.checkpoint import CorruptCheckpointError as CorruptCheckpointError
+    from ignite.handlers.checkpoint import DiskSaver as DiskSaver
+    from ignite.handlers.checkpoint import ModelCheckpoint as ModelCheckpoint
+    from ignite.handlers.clearml_logger import ClearMLLogger as ClearMLLogger
+    from ignite.handlers.early_stopping import EarlyStopping as EarlyStopping
+    from ignite.handlers.ema_handler import EMAHandler as EMAHandler
+    from ignite.handlers.fbresearch_logger import FBResearchLogger as FBResearchLogger
+    from ignite.handlers.file_logger import FileLogger as FileLogger
+    from ignite.handlers.lr_finder import FastaiLRFinder as FastaiLRFinder
+    from ignite.handlers.mlflow_logger import MLflowLogger as MLflowLogger
+    from ignite.handlers.neptune_logger import NeptuneLogger as NeptuneLogger
+    from ignite.handlers.param_scheduler import BaseParamScheduler as BaseParamScheduler
+    from ignite.handlers.param_scheduler import BatchSizeScheduler as BatchSizeScheduler
+    from ignite.handlers.param_scheduler import ConcatScheduler as ConcatScheduler
+    from ignite.handlers.param_scheduler import CosineAnnealingScheduler as CosineAnnealingScheduler
+    from ignite.handlers.param_scheduler import CyclicalScheduler as CyclicalScheduler
+    from ignite.handlers.param_scheduler import LinearCyclicalScheduler as LinearCyclicalScheduler
+    from ignite.handlers.param_scheduler import LRScheduler as LRScheduler
+    from ignite.handlers.param_scheduler import ParamGroupScheduler as ParamGroupScheduler
+    from ignite.handlers.param_scheduler import ParamScheduler as ParamScheduler
+    from ignite.handlers.param_scheduler import PiecewiseLinear as PiecewiseLinear
+    from ignite.handlers.param_scheduler import ReduceLROnPlateauScheduler as ReduceLROnPlateauScheduler
+    from ignite.handlers.param_scheduler import create_lr_scheduler_with_warmup as create_lr_scheduler_with_warmup
+    from ignite.handlers.polyaxon_logger import PolyaxonLogger as PolyaxonLogger
+    from ignite.handlers.preemption import PreemptionHandler as PreemptionHandler
+    from ignite.handlers.resume import ExactResume as ExactResume
+    from ignite.handlers.state_param_scheduler import ExpStateScheduler as ExpStateScheduler
+    from ignite.handlers.state_param_scheduler import LambdaStateScheduler as LambdaStateScheduler
+    from ignite.handlers.state_param_scheduler import MultiStepStateScheduler as MultiStepStateScheduler
+    from ignite.handlers.state_param_scheduler import PiecewiseLinearStateScheduler as PiecewiseLinearStateScheduler
+    from ignite.handlers.state_param_scheduler import StateParamScheduler as StateParamScheduler
+    from ignite.handlers.state_param_scheduler import StepStateScheduler as StepStateScheduler
+    from ignite.handlers.stores import EpochOutputStore as EpochOutputStore
+    from ignite.handlers.tensorboard_logger import TensorboardLogger as TensorboardLogger
+    from ignite.handlers.terminate_on_nan import TerminateOnNan as TerminateOnNan
+    from ignite.handlers.time_limit import TimeLimit as TimeLimit
+    from ignite.handlers.time_profilers import BasicTimeProfiler as BasicTimeProfiler
+    from ignite.handlers.time_profilers import HandlersTimeProfiler as HandlersTimeProfiler
+    from ignite.handlers.timing import Timer as Timer
+    from ignite.handlers.tqdm_logger import ProgressBar as ProgressBar
+    from ignite.handlers.utils import global_step_from_engine as global_step_from_engine
+    from ignite.handlers.visdom_logger import VisdomLogger as VisdomLogger
+    from ignite.handlers.wandb_logger import WandBLogger as WandBLogger
+
 _SUBMODULES = (
     "base_logger", "checkpoint", "clearml_logger", "early_stopping", "ema_handler", "fbresearch_logger",
     "logger_utils", "lr_finder", "mlflow_logger", "neptune_logger", "param_scheduler", "polyaxon_logger",

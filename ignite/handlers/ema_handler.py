@@ -95,7 +95,7 @@ class EMAHandler:
     @torch.no_grad()
     def _update_ema_model(self, engine: Engine, name: str) -> None:
         momentum = getattr(engine.state, name)
-        ema_params = [e for e, _ in self._param_pairs]
+        ema_params: list[torch.Tensor] = [e for e, _ in self._param_pairs]
         params = [p.detach() for _, p in self._param_pairs]
         if ema_params:
             torch._foreach_mul_(ema_params, 1.0 - momentum)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
@@ -83,7 +83,7 @@ class FBResearchLogger:
     def log_every(self, engine: Engine, optimizer: Optimizer | None = None) -> None:
         """The per-iteration line: position, ETA, learning rates, outputs, state attributes, timings."""
         state = engine.state
-        epoch_length = state.epoch_length
+        epoch_length = cast(int, state.epoch_length)  # set while the engine runs
         i = (state.iteration - 1) % epoch_length + 1
         iter_avg = self.iter_timer.value()
         data_avg = self.data_timer.value()
@@ -130,18 +130,18 @@ class FBResearchLogger:
     def log_epoch_completed(self, engine: Engine, name: str) -> None:
         """The epoch's total time and time per iteration."""
         state = engine.state
-        seconds = state.times["EPOCH_COMPLETED"]
-        info = f"Epoch [{state.epoch}/{state.max_epochs}]" if state.max_epochs > 1 else ""
+        seconds = cast(float, state.times["EPOCH_COMPLETED"])  # counters and times are set while it runs
+        info = f"Epoch [{state.epoch}/{state.max_epochs}]" if cast(int, state.max_epochs) > 1 else ""
         parts = [
             f"{name}: {info}",
             f"Total time: {datetime.timedelta(seconds=int(seconds))}",
-            f"({seconds / state.epoch_length:.4f} s / it)",
+            f"({seconds / cast(int, state.epoch_length):.4f} s / it)",
         ]
         self.logger.info(self.delimiter.join(parts))
 
     def log_completed(self, engine: Engine, name: str) -> None:
         """The run's total time (runs of more than one epoch)."""
         state = engine.state
-        if state.max_epochs > 1:
-            total = datetime.timedelta(seconds=int(state.times["COMPLETED"]))
+        if cast(int, state.max_epochs) > 1:
+            total = datetime.timedelta(seconds=int(cast(float, state.times["COMPLETED"])))
             self.logger.info(self.delimiter.join([f"{name}: run completed", f"Total time: {total}"]))

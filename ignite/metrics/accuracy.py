@@ -179,7 +179,7 @@ class _BaseClassification(Metric):
         """
         if ignore_index is None:
             ignored: tuple[int, ...] = ()
-        elif isinstance(ignore_index, numbers.Integral):
+        elif isinstance(ignore_index, (int, numbers.Integral)):
             ignored = (int(ignore_index),)
         else:
             ignored = tuple(int(i) for i in ignore_index)

@@ -30,7 +30,7 @@ class Entropy(_BatchSumMetric):
     """
 
     _sum_attr = "_sum_of_entropies"
-    _state_dict_all_req_keys = ("_sum_of_entropies", "_num_examples")
+    _state_dict_all_req_keys: tuple[str, ...] = ("_sum_of_entropies", "_num_examples")
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:

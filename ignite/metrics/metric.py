@@ -29,6 +29,7 @@ import sys
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -214,7 +215,7 @@ _NAMED_USAGES: tuple[type[MetricUsage], ...] = (
 def _capture_stack(skip: int) -> list[tuple[str, int, str]]:
     """Call sites (file, line, function) of the caller's stack, outermost first; formatting is deferred."""
     frames = []
-    frame = sys._getframe(skip)
+    frame: FrameType | None = sys._getframe(skip)
     while frame is not None:
         frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
         frame = frame.f_back
@@ -578,7 +579,7 @@ class Metric(Serializable, metaclass=ABCMeta):
     def __getitem__(self, index: Any) -> MetricsLambda:
         return _make_lambda(lambda x: x[index], self)
 
-    def __getattr__(self, attr: str) -> Callable:
+    def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
             return object.__getattribute__(self, attr)
         fn = _ForwardedCall(attr, _capture_stack(2))

@@ -23,7 +23,7 @@ class MetricGroup(Metric):
         group.attach(evaluator, "eval")
     """
 
-    _state_dict_all_req_keys = ("metrics",)
+    _state_dict_all_req_keys: tuple[str, ...] = ("metrics",)
 
     def __init__(
         self, metrics: dict[str, Metric], output_transform: Callable = _identity, skip_unrolling: bool = False

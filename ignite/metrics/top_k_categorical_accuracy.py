@@ -40,6 +40,7 @@ class TopKCategoricalAccuracy(_PendingSums, Metric):
 
     _state_dict_all_req_keys = ("_num_correct", "_num_examples")
     _pending_attrs = ("_num_correct",)
+    _k: int
 
     def __init__(
         self,

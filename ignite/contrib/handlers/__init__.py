@@ -3,6 +3,8 @@
 Importing one of the submodules (``ignite.contrib.handlers.tqdm_logger``, ...) emits a ``DeprecationWarning``.
 """
 
+from typing import TYPE_CHECKING
+
 _NAMES = {
     "EpochOutputStore": "ignite.handlers.stores",
     "global_step_from_engine": "ignite.handlers.utils",
@@ -25,6 +27,29 @@ _NAMES = {
     "VisdomLogger": "ignite.handlers.visdom_logger",
     "WandBLogger": "ignite.handlers.wandb_logger",
 }
+
+if TYPE_CHECKING:
+    from ignite.handlers.clearml_logger import ClearMLLogger as ClearMLLogger
+    from ignite.handlers.lr_finder import FastaiLRFinder as FastaiLRFinder
+    from ignite.handlers.mlflow_logger import MLflowLogger as MLflowLogger
+    from ignite.handlers.neptune_logger import NeptuneLogger as NeptuneLogger
+    from ignite.handlers.param_scheduler import ConcatScheduler as ConcatScheduler
+    from ignite.handlers.param_scheduler import CosineAnnealingScheduler as CosineAnnealingScheduler
+    from ignite.handlers.param_scheduler import LinearCyclicalScheduler as LinearCyclicalScheduler
+    from ignite.handlers.param_scheduler import LRScheduler as LRScheduler
+    from ignite.handlers.param_scheduler import ParamGroupScheduler as ParamGroupScheduler
+    from ignite.handlers.param_scheduler import PiecewiseLinear as PiecewiseLinear
+    from ignite.handlers.param_scheduler import create_lr_scheduler_with_warmup as create_lr_scheduler_with_warmup
+    from ignite.handlers.polyaxon_logger import PolyaxonLogger as PolyaxonLogger
+    from ignite.handlers.stores import EpochOutputStore as EpochOutputStore
+    from ignite.handlers.tensorboard_logger import TensorboardLogger as TensorboardLogger
+    from ignite.handlers.time_profilers import BasicTimeProfiler as BasicTimeProfiler
+    from ignite.handlers.time_profilers import HandlersTimeProfiler as HandlersTimeProfiler
+    from ignite.handlers.tqdm_logger import ProgressBar as ProgressBar
+    from ignite.handlers.utils import global_step_from_engine as global_step_from_engine
+    from ignite.handlers.visdom_logger import VisdomLogger as VisdomLogger
+    from ignite.handlers.wandb_logger import WandBLogger as WandBLogger
+
 # as upstream, these attributes are the modules of ignite.handlers (no warning); importing the submodule
 # itself (``import ignite.contrib.handlers.tqdm_logger``) loads the deprecated shim instead
 _HANDLERS_SUBMODULES = (

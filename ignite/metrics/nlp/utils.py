@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 __all__ = ["ngrams", "lcs", "modified_precision"]
 
@@ -66,28 +67,28 @@ def _is_sequence(x: object) -> bool:
     return isinstance(x, Sequence) and not isinstance(x, str)
 
 
-def _is_token_list(x: object) -> bool:
+def _is_token_list(x: Any) -> bool:
     """A non-string sequence whose first item (if any) is a token, not another sequence."""
-    return _is_sequence(x) and (len(x) == 0 or not _is_sequence(x[0]))  # type: ignore[arg-type]
+    return _is_sequence(x) and (len(x) == 0 or not _is_sequence(x[0]))
 
 
-def _check_token_inputs(y_pred: object, y: object) -> None:
+def _check_token_inputs(y_pred: Any, y: Any) -> None:
     """``y_pred`` is a list of hypotheses (token lists), ``y`` a list of lists of references (token lists).
 
     The usual mistakes (plain strings instead of token lists, one reference not wrapped in a list) would be
     counted silently as n-grams of characters, so they are refused here with the argument named.
     """
-    if not _is_sequence(y_pred) or not all(_is_token_list(h) for h in y_pred):  # type: ignore[union-attr]
+    if not _is_sequence(y_pred) or not all(_is_token_list(h) for h in y_pred):
         raise TypeError(
             "y_pred should be a list of hypotheses, each a list of tokens (e.g. [['the', 'cat']]), "
             f"got {_describe(y_pred)}"
         )
-    if not _is_sequence(y) or not all(_is_sequence(refs) for refs in y):  # type: ignore[union-attr]
+    if not _is_sequence(y) or not all(_is_sequence(refs) for refs in y):
         raise TypeError(
             "y should be a list (one item per hypothesis) of lists of references, each a list of tokens "
             f"(e.g. [[['the', 'cat']]]), got {_describe(y)}"
         )
-    for i, refs in enumerate(y):  # type: ignore[arg-type]
+    for i, refs in enumerate(y):
         if len(refs) == 0:
             raise ValueError(f"y[{i}] should hold at least one reference, got an empty list")
         if not all(_is_token_list(r) for r in refs):
