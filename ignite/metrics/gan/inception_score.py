@@ -8,8 +8,9 @@ from collections.abc import Callable
 import torch
 
 from ignite.exceptions import NotComputableError
+from ignite.metrics._device_sum import _add_partial as _accumulate
 from ignite.metrics.gan.utils import InceptionModel, _BaseInceptionMetric
-from ignite.metrics.metric import _accumulate, _identity, reinit__is_reduced, sync_all_reduce
+from ignite.metrics.metric import _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["InceptionScore"]
 
