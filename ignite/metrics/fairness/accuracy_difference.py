@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-
-import torch
-
 from ignite.metrics.accuracy import Accuracy
-from ignite.metrics.fairness.base import SubgroupDifference
-from ignite.metrics.metric import _identity
+from ignite.metrics.fairness.base import _ClassificationGap
 
 __all__ = ["SubgroupAccuracyDifference"]
 
 
-class SubgroupAccuracyDifference(SubgroupDifference):
+class SubgroupAccuracyDifference(_ClassificationGap):
     """Largest gap in :class:`~ignite.metrics.Accuracy` between subgroups.
 
     ``update((y_pred, y, group_labels))``; see :class:`~ignite.metrics.fairness.SubgroupDifference`.
@@ -25,16 +20,4 @@ class SubgroupAccuracyDifference(SubgroupDifference):
     ```
     """
 
-    def __init__(
-        self,
-        groups: Sequence[Hashable],
-        is_multilabel: bool = False,
-        output_transform: Callable = _identity,
-        device: str | torch.device = torch.device("cpu"),
-    ) -> None:
-        super().__init__(
-            Accuracy(is_multilabel=is_multilabel, device=device),
-            groups,
-            output_transform=output_transform,
-            device=device,
-        )
+    _metric_class = Accuracy

@@ -156,3 +156,20 @@ class SubgroupDifference(_SubgroupBase):
             stacked = torch.stack([v.to(torch.float64) for v in values])
             return float((stacked.max(dim=0).values - stacked.min(dim=0).values).max())
         return float(max(values) - min(values))
+
+
+class _ClassificationGap(SubgroupDifference):
+    """A :class:`SubgroupDifference` of a fixed classification metric (``_metric_class``), built from the
+    spec's ``(groups, is_multilabel, output_transform, device)`` arguments."""
+
+    _metric_class: Callable[..., Metric]
+
+    def __init__(
+        self,
+        groups: Sequence[Hashable],
+        is_multilabel: bool = False,
+        output_transform: Callable = _identity,
+        device: str | torch.device = torch.device("cpu"),
+    ) -> None:
+        base = type(self)._metric_class(is_multilabel=is_multilabel, device=device)
+        super().__init__(base, groups, output_transform=output_transform, device=device)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
 from ignite.exceptions import NotComputableError
 from ignite.metrics._device_sum import _add_partial
 from ignite.metrics.accuracy import _BaseClassification, _bincount
-from ignite.metrics.fairness.base import SubgroupDifference
+from ignite.metrics.fairness.base import _ClassificationGap
 from ignite.metrics.metric import _identity, _idist, _world_size, reinit__is_reduced
 
 __all__ = ["SelectionRate", "DemographicParityDifference"]
@@ -88,7 +88,7 @@ class SelectionRate(_BaseClassification):
         return positives.to(torch.float32) / examples
 
 
-class DemographicParityDifference(SubgroupDifference):
+class DemographicParityDifference(_ClassificationGap):
     """Largest gap in :class:`SelectionRate` between subgroups (0 means every group is selected alike).
 
     ``update((y_pred, y, group_labels))``; see :class:`~ignite.metrics.fairness.SubgroupDifference`.
@@ -100,16 +100,4 @@ class DemographicParityDifference(SubgroupDifference):
     ```
     """
 
-    def __init__(
-        self,
-        groups: Sequence[Hashable],
-        is_multilabel: bool = False,
-        output_transform: Callable = _identity,
-        device: str | torch.device = torch.device("cpu"),
-    ) -> None:
-        super().__init__(
-            SelectionRate(is_multilabel=is_multilabel, device=device),
-            groups,
-            output_transform=output_transform,
-            device=device,
-        )
+    _metric_class = SelectionRate

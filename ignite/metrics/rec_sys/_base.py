@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
-__all__ = ["_check_ranking_output", "_columns", "_ranked"]
+from ignite.exceptions import NotComputableError
+from ignite.metrics._device_sum import _add_partial
+from ignite.metrics.metric import Metric, _identity, reinit__is_reduced
+
+__all__ = ["_check_ranking_output", "_columns", "_ranked", "_PerKMean"]
 
 
 def _check_ranking_output(output: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -43,3 +47,55 @@ def _columns(top_k: list[int], available: int, device: torch.device) -> torch.Te
             _COLUMNS.clear()
         columns = _COLUMNS[key] = torch.tensor([min(k, available) - 1 for k in top_k], device=device)
     return columns
+
+
+class _PerKMean(Metric):
+    """A per-row score for each ``k`` of ``top_k``, summed in ``_total_per_k`` and averaged over the counted
+    rows. Subclasses name the sum (``_sum_name``), give ``_per_row_scores`` and a ``compute`` decorated with
+    ``sync_all_reduce(<sum name>, "_num_examples")`` returning ``self._mean_per_k()``."""
+
+    required_output_keys = ("y_pred", "y")
+    _sum_name = ""
+
+    def __init__(
+        self,
+        top_k: list[int],
+        ignore_zero_hits: bool,
+        output_transform: Callable = _identity,
+        device: str | torch.device = torch.device("cpu"),
+        skip_unrolling: bool = False,
+    ) -> None:
+        self.top_k = sorted(top_k)
+        self.ignore_zero_hits = ignore_zero_hits
+        super().__init__(output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
+
+    def _sum_dtype(self) -> torch.dtype:
+        return self._double_dtype
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        total = torch.zeros(len(self.top_k), dtype=self._sum_dtype(), device=self._device)
+        setattr(self, self._sum_name, total)
+        self._num_examples = torch.tensor(0, dtype=torch.int64, device=self._device)
+
+    def _per_row_scores(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(scores, counted)``: a ``(rows, len(top_k))`` score matrix and whether each row has a relevant item."""
+        raise NotImplementedError
+
+    @reinit__is_reduced
+    def update(self, output: Sequence[torch.Tensor]) -> None:
+        y_pred, y = _check_ranking_output(output)
+        scores, counted = self._per_row_scores(y_pred, y)
+        if self.ignore_zero_hits:  # masked, not indexed: no host synchronisation
+            scores = scores * counted[:, None]
+            rows = counted.sum()
+        else:
+            rows = torch.tensor(y.shape[0], dtype=torch.int64)
+        setattr(self, self._sum_name, _add_partial(getattr(self, self._sum_name), scores.sum(dim=0)))
+        self._num_examples = _add_partial(self._num_examples, rows)
+
+    def _mean_per_k(self) -> list[float]:
+        rows = int(self._num_examples.item())
+        if rows == 0:
+            raise NotComputableError(f"{type(self).__name__} must have at least one example.")
+        return (getattr(self, self._sum_name).double() / rows).tolist()

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 
-from ignite.exceptions import NotComputableError
-from ignite.metrics._device_sum import _add_partial
-from ignite.metrics.metric import Metric, _identity, reinit__is_reduced, sync_all_reduce
-from ignite.metrics.rec_sys._base import _check_ranking_output, _columns, _ranked
+from ignite.metrics.metric import _identity, sync_all_reduce
+from ignite.metrics.rec_sys._base import _columns, _PerKMean, _ranked
 
 __all__ = ["HitRate"]
 
 
-class HitRate(Metric):
+class HitRate(_PerKMean):
     """Fraction of rows (users) whose ``k`` highest-scored items include one with relevance ``y > 0``.
 
     ``update((y_pred, y))`` takes scores and relevances of shape ``(batch_size, num_items)``. Items are ranked by
@@ -35,8 +33,8 @@ class HitRate(Metric):
     ```
     """
 
-    required_output_keys = ("y_pred", "y")
     _state_dict_all_req_keys = ("_hits_per_k", "_num_examples")
+    _sum_name = "_hits_per_k"
 
     def __init__(
         self,
@@ -54,34 +52,17 @@ class HitRate(Metric):
             raise ValueError("top_k must have at least one positive value")
         if any(not isinstance(k, int) or k <= 0 for k in top_k):
             raise ValueError("top_k must be list of positive integers only.")
-        self.top_k = sorted(top_k)
-        self.ignore_zero_hits = ignore_zero_hits
-        super().__init__(output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
+        super().__init__(top_k, ignore_zero_hits, output_transform, device, skip_unrolling)
 
-    @reinit__is_reduced
-    def reset(self) -> None:
-        self._hits_per_k = torch.zeros(len(self.top_k), dtype=torch.int64, device=self._device)
-        self._num_examples = torch.tensor(0, dtype=torch.int64, device=self._device)
+    def _sum_dtype(self) -> torch.dtype:
+        return torch.int64
 
-    @reinit__is_reduced
-    def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = _check_ranking_output(output)
+    def _per_row_scores(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         relevant = y > 0
         available = min(self.top_k[-1], y.shape[1])
         found = _ranked(y_pred, relevant, available).cumsum(dim=1) > 0  # hit within the first j+1 items
-        hits = found[:, _columns(self.top_k, available, found.device)]
-        if self.ignore_zero_hits:  # masked, not indexed: no host synchronisation
-            kept = relevant.any(dim=1)
-            hits = hits & kept[:, None]
-            rows = kept.sum()
-        else:
-            rows = torch.tensor(y.shape[0], dtype=torch.int64)
-        self._hits_per_k = _add_partial(self._hits_per_k, hits.sum(dim=0))
-        self._num_examples = _add_partial(self._num_examples, rows)
+        return found[:, _columns(self.top_k, available, found.device)], relevant.any(dim=1)
 
     @sync_all_reduce("_hits_per_k", "_num_examples")
     def compute(self) -> list[float]:
-        rows = int(self._num_examples.item())
-        if rows == 0:
-            raise NotComputableError("HitRate must have at least one example.")
-        return (self._hits_per_k.double() / rows).tolist()
+        return self._mean_per_k()

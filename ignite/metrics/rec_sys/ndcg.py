@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 
-from ignite.exceptions import NotComputableError
-from ignite.metrics._device_sum import _add_partial
-from ignite.metrics.metric import Metric, _identity, reinit__is_reduced, sync_all_reduce
-from ignite.metrics.rec_sys._base import _check_ranking_output, _columns, _ranked
+from ignite.metrics.metric import _identity, sync_all_reduce
+from ignite.metrics.rec_sys._base import _columns, _PerKMean, _ranked
 
 __all__ = ["NDCG"]
 
 _GAINS = ["exp_rank", "linear_rank"]
 
 
-class NDCG(Metric):
+class NDCG(_PerKMean):
     r"""Mean NDCG@k over rows (users): ``DCG@k / IDCG@k`` with ``DCG@k = sum_i gain(rel_i) / log2(i + 1)``.
 
     Items are ranked by decreasing ``y_pred`` (ties in item order); the ideal ranking sorts the relevances.
@@ -39,8 +37,8 @@ class NDCG(Metric):
     ```
     """
 
-    required_output_keys = ("y_pred", "y")
     _state_dict_all_req_keys = ("_sum_ndcg_per_k", "_num_examples")
+    _sum_name = "_sum_ndcg_per_k"
 
     def __init__(
         self,
@@ -62,23 +60,14 @@ class NDCG(Metric):
             raise ValueError(f"top_k must be list of positive integers only, but given {top_k}")
         if gain_function not in _GAINS:
             raise ValueError(f"gain_function must be either 'exp_rank' or 'linear_rank', but given {gain_function}")
-        self.top_k = sorted(top_k)
-        self.ignore_zero_hits = ignore_zero_hits
         self.relevance_threshold = relevance_threshold
         self.gain_function = gain_function
-        super().__init__(output_transform=output_transform, device=device, skip_unrolling=skip_unrolling)
-
-    @reinit__is_reduced
-    def reset(self) -> None:
-        self._sum_ndcg_per_k = torch.zeros(len(self.top_k), dtype=self._double_dtype, device=self._device)
-        self._num_examples = torch.tensor(0, dtype=torch.int64, device=self._device)
+        super().__init__(list(top_k), ignore_zero_hits, output_transform, device, skip_unrolling)
 
     def _gain(self, relevance: torch.Tensor) -> torch.Tensor:
         return torch.exp2(relevance) - 1 if self.gain_function == "exp_rank" else relevance
 
-    @reinit__is_reduced
-    def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = _check_ranking_output(output)
+    def _per_row_scores(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         dtype = self._double_dtype if y.device.type != "mps" else torch.float32
         counted = y >= self.relevance_threshold
         relevance = torch.where(counted, y.to(dtype), 0.0)
@@ -89,19 +78,8 @@ class NDCG(Metric):
         idcg = (self._gain(ideal) * discount).cumsum(dim=1)
         columns = _columns(self.top_k, available, y.device)
         dcg, idcg = dcg[:, columns], idcg[:, columns]
-        ndcg = torch.where(idcg > 0, dcg / torch.where(idcg > 0, idcg, 1.0), 0.0)
-        if self.ignore_zero_hits:  # masked, not indexed: no host synchronisation
-            kept = counted.any(dim=1)
-            ndcg = ndcg * kept[:, None]
-            rows = kept.sum()
-        else:
-            rows = torch.tensor(y.shape[0], dtype=torch.int64)
-        self._sum_ndcg_per_k = _add_partial(self._sum_ndcg_per_k, ndcg.sum(dim=0))
-        self._num_examples = _add_partial(self._num_examples, rows)
+        return torch.where(idcg > 0, dcg / torch.where(idcg > 0, idcg, 1.0), 0.0), counted.any(dim=1)
 
     @sync_all_reduce("_sum_ndcg_per_k", "_num_examples")
     def compute(self) -> list[float]:
-        rows = int(self._num_examples.item())
-        if rows == 0:
-            raise NotComputableError("NDCG must have at least one example.")
-        return (self._sum_ndcg_per_k / rows).tolist()
+        return self._mean_per_k()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
-from ignite.metrics.metric import _identity, reinit__is_reduced
+from ignite.metrics.metric import reinit__is_reduced
 from ignite.metrics.regression._base import _check_output_shapes, _check_output_types
 from ignite.metrics.regression._stored import _nan_free, _StoredRegression
 
@@ -25,22 +25,6 @@ def _flat_numpy(t: torch.Tensor) -> object:
 class _RankCorrelation(_StoredRegression):
     """Stores ``(N,)``/``(N, 1)`` floating point predictions and targets; ``compute_fn`` runs on rank 0 over the
     samples of every rank (gathered whatever the per-rank counts)."""
-
-    def __init__(
-        self,
-        compute_fn: Callable[[torch.Tensor, torch.Tensor], float],
-        output_transform: Callable = _identity,
-        check_compute_fn: bool = True,
-        device: str | torch.device = torch.device("cpu"),
-        skip_unrolling: bool = False,
-    ) -> None:
-        super().__init__(
-            compute_fn,
-            output_transform=output_transform,
-            check_compute_fn=check_compute_fn,
-            device=device,
-            skip_unrolling=skip_unrolling,
-        )
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:

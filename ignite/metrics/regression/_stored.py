@@ -36,6 +36,27 @@ class _StoredRegression(EpochMetric):
         _check_not_empty_same_device(output[0], output[1])
 
 
+class _StoredMedian(_StoredRegression):
+    """A stored-data metric with the spec's ``(output_transform, device)`` signature; subclasses set
+    ``_compute = staticmethod(<their public compute function>)``."""
+
+    _compute: Callable[[torch.Tensor, torch.Tensor], float]
+
+    def __init__(
+        self,
+        output_transform: Callable = _identity,
+        device: str | torch.device = torch.device("cpu"),
+    ) -> None:
+        super().__init__(type(self)._compute, output_transform=output_transform, device=device)
+
+
+def _float64_pair(y_pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(y_pred, y)`` checked for NaN, in float64, ``y`` shaped like ``y_pred``."""
+    _nan_free(y_pred, y)
+    y_pred = y_pred.double()
+    return y_pred, y.double().view_as(y_pred)
+
+
 def _nan_free(y_pred: torch.Tensor, y: torch.Tensor) -> None:
     """Raise ``ValueError`` naming the argument holding NaN values (the result would silently be NaN)."""
     for name, t in (("y_pred", y_pred), ("y", y)):

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
-from ignite.metrics.metric import _identity
 from ignite.metrics.regression._base import _torch_median
-from ignite.metrics.regression._stored import _nan_free, _StoredRegression
+from ignite.metrics.regression._stored import _float64_pair, _StoredMedian
 
 __all__ = ["MedianAbsoluteError", "median_absolute_error_compute_fn"]
 
 
 def median_absolute_error_compute_fn(y_pred: torch.Tensor, y: torch.Tensor) -> float:
     r"""The median absolute error :math:`\text{median}(|A - P|)` of all elements, in float64."""
-    _nan_free(y_pred, y)
-    y_pred, y = y_pred.double(), y.double()
-    return _torch_median(torch.abs(y.view_as(y_pred) - y_pred))
+    y_pred, y = _float64_pair(y_pred, y)
+    return _torch_median(torch.abs(y - y_pred))
 
 
-class MedianAbsoluteError(_StoredRegression):
+class MedianAbsoluteError(_StoredMedian):
     r"""The median absolute error :math:`\text{median}(|A - P|)` (``A`` = ``y``, ``P`` = ``y_pred``).
 
     Stores every prediction and target (``(N,)``, ``(N, 1)`` or ``(N, k)`` tensors; the median runs over all
@@ -38,9 +34,4 @@ class MedianAbsoluteError(_StoredRegression):
     ```
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        device: str | torch.device = torch.device("cpu"),
-    ) -> None:
-        super().__init__(median_absolute_error_compute_fn, output_transform=output_transform, device=device)
+    _compute = staticmethod(median_absolute_error_compute_fn)

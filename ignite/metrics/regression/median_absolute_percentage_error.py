@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
-from ignite.metrics.metric import _identity
 from ignite.metrics.regression._base import _torch_median
-from ignite.metrics.regression._stored import _nan_free, _StoredRegression
+from ignite.metrics.regression._stored import _float64_pair, _StoredMedian
 
 __all__ = ["MedianAbsolutePercentageError", "median_absolute_percentage_error_compute_fn"]
 
@@ -16,12 +13,11 @@ __all__ = ["MedianAbsolutePercentageError", "median_absolute_percentage_error_co
 def median_absolute_percentage_error_compute_fn(y_pred: torch.Tensor, y: torch.Tensor) -> float:
     r"""The median absolute percentage error :math:`100 \cdot \text{median}(|A - P| / |A|)`
     of all elements, in float64."""
-    _nan_free(y_pred, y)
-    y_pred, y = y_pred.double(), y.double()
-    return 100.0 * _torch_median(torch.abs((y.view_as(y_pred) - y_pred) / y.view_as(y_pred)))
+    y_pred, y = _float64_pair(y_pred, y)
+    return 100.0 * _torch_median(torch.abs((y - y_pred) / y))
 
 
-class MedianAbsolutePercentageError(_StoredRegression):
+class MedianAbsolutePercentageError(_StoredMedian):
     r"""The median absolute percentage error :math:`100 \cdot \text{median}(|A - P| / |A|)`
     (``A`` = ``y``, ``P`` = ``y_pred``).
 
@@ -40,9 +36,4 @@ class MedianAbsolutePercentageError(_StoredRegression):
     ```
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        device: str | torch.device = torch.device("cpu"),
-    ) -> None:
-        super().__init__(median_absolute_percentage_error_compute_fn, output_transform=output_transform, device=device)
+    _compute = staticmethod(median_absolute_percentage_error_compute_fn)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
-from ignite.metrics.metric import _identity
 from ignite.metrics.regression._base import _torch_median
-from ignite.metrics.regression._stored import _nan_free, _StoredRegression
+from ignite.metrics.regression._stored import _float64_pair, _StoredMedian
 
 __all__ = ["MedianRelativeAbsoluteError", "median_relative_absolute_error_compute_fn"]
 
@@ -16,12 +13,11 @@ __all__ = ["MedianRelativeAbsoluteError", "median_relative_absolute_error_comput
 def median_relative_absolute_error_compute_fn(y_pred: torch.Tensor, y: torch.Tensor) -> float:
     r"""The median relative absolute error :math:`\text{median}(|A - P| / |A - \bar{A}|)`
     of all elements, in float64."""
-    _nan_free(y_pred, y)
-    y_pred, y = y_pred.double(), y.double()
-    return _torch_median(torch.abs(y.view_as(y_pred) - y_pred) / torch.abs(y.view_as(y_pred) - y.mean()))
+    y_pred, y = _float64_pair(y_pred, y)
+    return _torch_median(torch.abs(y - y_pred) / torch.abs(y - y.mean()))
 
 
-class MedianRelativeAbsoluteError(_StoredRegression):
+class MedianRelativeAbsoluteError(_StoredMedian):
     r"""The median relative absolute error :math:`\text{median}(|A - P| / |A - \bar{A}|)`
     (``A`` = ``y``, ``P`` = ``y_pred``).
 
@@ -40,9 +36,4 @@ class MedianRelativeAbsoluteError(_StoredRegression):
     ```
     """
 
-    def __init__(
-        self,
-        output_transform: Callable = _identity,
-        device: str | torch.device = torch.device("cpu"),
-    ) -> None:
-        super().__init__(median_relative_absolute_error_compute_fn, output_transform=output_transform, device=device)
+    _compute = staticmethod(median_relative_absolute_error_compute_fn)
