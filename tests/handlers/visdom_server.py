@@ -30,7 +30,7 @@ def _listening(port: int) -> bool:
 
 
 @contextmanager
-def visdom_server(env_path: Path, timeout: float = 60.0) -> Iterator[int]:
+def visdom_server(env_path: Path, timeout: float = 600.0) -> Iterator[int]:
     """A running server (its port); stopped on exit."""
     port = free_port()
     args = ["-port", str(port), "--hostname", "127.0.0.1", "-env_path", str(env_path), "-logging_level", "ERROR"]
