@@ -65,7 +65,7 @@ def test_exception_on_one_rank_stops_every_rank(tmp_path):
             args=(1, str(tmp_path)),
             nproc_per_node=2,
             master_port=free_port(),
-            timeout=timedelta(seconds=120),  # a hang limit only: the collective timeout is not what ends the run
+            timeout=timedelta(seconds=600),  # a hang limit only: the collective timeout is not what ends the run
         )
     err = excinfo.value
     assert err.rank == 1

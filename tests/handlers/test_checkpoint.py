@@ -770,14 +770,14 @@ def test_async_call_returns_while_the_write_runs(tmp_path):
         def __call__(self, checkpoint, filename, metadata=None):
             entered.set()
             # a synchronous save would wait here, inside the call, until this hang limit fails it
-            assert release.wait(timeout=120), "the checkpoint call did not return while the write was held"
+            assert release.wait(timeout=600), "the checkpoint call did not return while the write was held"
             super().__call__(checkpoint, filename, metadata)
 
     model = nn.Linear(2, 2)
     expected = {k: v.clone() for k, v in model.state_dict().items()}
     c = Checkpoint({"model": model}, GatedSaver(tmp_path), n_saved=1, async_save=True)
     c(make_engine(iteration=1))  # returns with the write held in the background
-    assert entered.wait(timeout=120)
+    assert entered.wait(timeout=600)
     assert [n for n in os.listdir(tmp_path) if n.endswith(".pt")] == []  # nothing written yet
     with torch.no_grad():
         model.weight.add_(1.0)  # training goes on; the file holds the state at the call
@@ -832,7 +832,7 @@ def test_process_killed_during_save_leaves_previous_checkpoint(tmp_path):
             time.sleep(0.002)
         assert temporaries, "the child never started its second save"
         proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=60) == -signal.SIGKILL
+        assert proc.wait(timeout=600) == -signal.SIGKILL
         assert "NOT KILLED" not in proc.stdout.read()
     finally:
         proc.kill()

@@ -234,7 +234,7 @@ class GatedDiskSaver(DiskSaver):
 
     def _write(self, checkpoint, path, func, rank):
         self.writing.set()
-        assert self.gate.wait(timeout=60)
+        assert self.gate.wait(timeout=600)
         super()._write(checkpoint, path, func, rank)
 
 
@@ -251,7 +251,7 @@ def test_async_checkpoint_is_listed_only_once_written(tmp_path):
     with torch.no_grad():
         model.weight.fill_(7.0)
     c(make_engine(2))
-    assert saver.writing.wait(timeout=60)  # the background write has started and waits at the gate
+    assert saver.writing.wait(timeout=600)  # the background write has started and waits at the gate
     assert [i.filename for i in c._saved] == ["model_1.pt"]  # not listed yet ...
     assert checkpoint_files(tmp_path) == ["model_1.pt"]  # ... and the file it replaces is still there
     saver.gate.set()
@@ -266,7 +266,7 @@ def test_async_save_waited_for_by_state_dict_and_load_objects(tmp_path):
     with torch.no_grad():
         model.weight.fill_(3.0)
     c(make_engine(1))
-    assert saver.writing.wait(timeout=60)
+    assert saver.writing.wait(timeout=600)
     threading.Timer(0.05, saver.gate.set).start()
     assert c.state_dict()["_saved"] == [(1, "model_1.pt")]
 
@@ -275,7 +275,7 @@ def test_async_save_waited_for_by_state_dict_and_load_objects(tmp_path):
     with torch.no_grad():
         model.weight.fill_(4.0)
     c(make_engine(2))
-    assert saver.writing.wait(timeout=60)
+    assert saver.writing.wait(timeout=600)
     threading.Timer(0.05, saver.gate.set).start()
     target = nn.Linear(2, 1)
     Checkpoint.load_objects({"model": target}, tmp_path / "model_2.pt")  # waits for the file being written
@@ -301,7 +301,7 @@ print("RETURNED", flush=True)
 def test_async_save_completes_at_interpreter_exit(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
-        [sys.executable, "-c", _EXIT_CHILD, str(tmp_path)], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _EXIT_CHILD, str(tmp_path)], env=env, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "RETURNED"
@@ -344,7 +344,7 @@ def test_process_killed_right_after_async_save_returns(tmp_path, kill_after):
             if int(line[1]) == kill_after:
                 proc.send_signal(signal.SIGKILL)  # right after the save returned: its write is in flight
                 break
-        assert proc.wait(timeout=60) == -signal.SIGKILL
+        assert proc.wait(timeout=600) == -signal.SIGKILL
     finally:
         proc.kill()
         proc.stdout.close()

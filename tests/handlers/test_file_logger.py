@@ -93,7 +93,7 @@ def test_reading_while_another_process_writes_sees_whole_lines(tmp_path, suffix)
                     assert line.count(b",") == 4
             reads += 1
     finally:
-        writer.wait(timeout=60)
+        writer.wait(timeout=600)
     assert writer.returncode == 0
     final = read_file_log(path)
     assert len(final) == (500 if suffix == ".jsonl" else 1000)

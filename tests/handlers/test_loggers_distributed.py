@@ -26,7 +26,7 @@ def results(tmp_path_factory):
         args=(str(base), free_port()),
         nproc_per_node=2,
         master_port=free_port(),
-        timeout=timedelta(seconds=120),
+        timeout=timedelta(seconds=600),
     )
     return [json.loads((base / f"result{r}.json").read_text()) for r in (0, 1)], base
 

@@ -19,7 +19,7 @@ pytest.importorskip("clearml")
 
 
 def test_only_rank_zero_logs(tmp_path):
-    with idist.Parallel(backend="gloo", nproc_per_node=2, timeout=120) as parallel:
+    with idist.Parallel(backend="gloo", nproc_per_node=2, timeout=600) as parallel:
         parallel.run(_tracker_rank_worker.run, str(tmp_path))
     rank0, rank1 = tmp_path / "rank0", tmp_path / "rank1"
     assert (rank0 / ".neptune" / "offline").is_dir()

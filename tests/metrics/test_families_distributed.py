@@ -19,7 +19,7 @@ pytestmark = pytest.mark.distributed
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("families_dist")
     # a bounded timeout: a port clash with another run on the machine fails instead of hanging
-    with idist.Parallel(backend="gloo", nproc_per_node=2, timeout=120) as parallel:
+    with idist.Parallel(backend="gloo", nproc_per_node=2, timeout=600) as parallel:
         parallel.run(workers.run, str(out))
     per_rank = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
     batches = workers.make_batches()

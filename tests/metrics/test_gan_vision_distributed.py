@@ -99,7 +99,7 @@ def _free_port() -> int:
 
 def test_gan_and_detection_metrics_on_two_gloo_ranks(tmp_path):
     with idist.Parallel(
-        backend="gloo", nproc_per_node=2, master_addr="127.0.0.1", master_port=_free_port(), timeout=120
+        backend="gloo", nproc_per_node=2, master_addr="127.0.0.1", master_port=_free_port(), timeout=600
     ) as parallel:
         parallel.run(_worker, str(tmp_path))
     threads = torch.get_num_threads()
