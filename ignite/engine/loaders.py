@@ -64,11 +64,6 @@ class _Source:
         if self.start is None:
             return
         gens = _generators(self.data)
-        if len(gens) != len(self.start["generators"]):
-            raise ValueError(
-                f"Argument state_dict was saved with {len(self.start['generators'])} random generator(s) for "
-                f"{self.name}, which now has {len(gens)}"
-            )
         current = _rng.capture(cuda=False)
         _rng.restore(self.start["rng"])
         for gen, state in zip(gens, self.start["generators"]):
@@ -184,8 +179,8 @@ class CombinedLoader:
         self._keys = keys
         self._loaders = items
         self._names = names
-        self._live: _Pass | None = None
-        self._pending: Mapping[str, Any] | None = None
+        self._live: _Pass | None = None  # the latest pass: the position state_dict saves
+        self._resume_next = False  # the next iter() continues _live (loaded by load_state_dict)
 
     @property
     def loaders(self) -> list[Iterable] | dict[Any, Iterable]:
@@ -212,15 +207,17 @@ class CombinedLoader:
     # ------------------------------------------------------------------------------------------ iteration
 
     def __iter__(self) -> Iterator[Any]:
-        sources = [_Source(data, name) for data, name in zip(self._loaders, self._names)]
-        current = _Pass(sources)
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            current.step = int(pending["step"])
-            for src, saved in zip(sources, pending["sources"]):
-                src.resume(saved, self.data_skip)
-        self._live = current
+        if self._resume_next and self._live is not None:
+            current = self._live
+        else:
+            current = _Pass([_Source(data, name) for data, name in zip(self._loaders, self._names)])
+            self._live = current
+        self._resume_next = False
         return self._steps(current, self._limit())
+
+    def _resumes_itself(self) -> bool:
+        """Whether the next ``iter()`` continues a loaded position (an exact resume then skips nothing more)."""
+        return self._resume_next
 
     def _steps(self, current: _Pass, limit: int | None) -> Iterator[Any]:
         pull = {"cycle": self._pull_cycle, "shortest": self._pull_shortest, "longest": self._pull_longest}[self.mode]
@@ -285,8 +282,6 @@ class CombinedLoader:
         position = None
         if current is not None and not current.finished:
             position = {"step": current.step, "sources": [src.state() for src in current.sources]}
-        elif self._pending is not None:
-            position = dict(self._pending)
         return {
             "version": _VERSION,
             "mode": self.mode,
@@ -295,7 +290,11 @@ class CombinedLoader:
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Resume at the saved position on the next ``iter()``."""
+        """Re-create the saved position now; the next ``iter()`` continues from it.
+
+        The interrupted passes are replayed here (their random draws advance the loaders' generators as they did
+        in the saved run). A position at the end of a pass leaves the next ``iter()`` to start a new pass.
+        """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Argument state_dict should be a dictionary, got {type(state_dict)}")
         missing = [k for k in ("version", "mode", "keys", "position") if k not in state_dict]
@@ -313,8 +312,26 @@ class CombinedLoader:
             raise ValueError(
                 f"Argument state_dict holds {len(position['sources'])} loader positions, expected {len(self._loaders)}"
             )
-        self._pending = position
         self._live = None
+        self._resume_next = False
+        if position is None:
+            return
+        for data, name, saved in zip(self._loaders, self._names, position["sources"]):
+            n_saved = len(saved["start"]["generators"]) if saved["start"] is not None else None
+            if n_saved is not None and n_saved != len(_generators(data)):
+                raise ValueError(
+                    f"Argument state_dict was saved with {n_saved} random generator(s) for {name}, which now has "
+                    f"{len(_generators(data))}"
+                )
+        current = _Pass([_Source(data, name) for data, name in zip(self._loaders, self._names)])
+        current.step = int(position["step"])
+        for src, saved in zip(current.sources, position["sources"]):
+            src.resume(saved, self.data_skip)
+        limit = self._limit()
+        if limit is not None and current.step >= limit:
+            return  # the pass had ended (its loaders are replayed above): the next iter() starts a new one
+        self._live = current
+        self._resume_next = True
 
     def __repr__(self) -> str:
         return f"CombinedLoader({self.loaders!r}, mode={self.mode!r})"
