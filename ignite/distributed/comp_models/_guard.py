@@ -106,7 +106,9 @@ def _parse_payload(payload: str) -> Failure:
         return Failure(-1, payload)
     if not 1 <= len(numbers) <= 3:
         return Failure(-1, payload)
-    return Failure(*numbers[:1], tb, *numbers[1:])  # type: ignore[arg-type]
+    node_rank = numbers[1] if len(numbers) > 1 else None
+    local_rank = numbers[2] if len(numbers) > 2 else None
+    return Failure(numbers[0], tb, node_rank, local_rank)
 
 
 def _write_elastic_error_file(message: str, callstack: str) -> None:
