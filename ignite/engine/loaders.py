@@ -111,11 +111,13 @@ class CombinedLoader:
 
     The position is resumable: :meth:`state_dict` holds the number of steps of the current pass and, for every
     source, the batches drawn from its current pass and the random states (global and the loader's own
-    ``torch.Generator``) when that pass started. After :meth:`load_state_dict`, the next ``iter()`` re-creates each
-    interrupted pass (drawing the same shuffle) and skips what was drawn, so the batches that follow are those of
-    the uninterrupted run: put it in ``Checkpoint``'s ``to_save`` next to the trainer. ``data_skip`` picks how the
-    batches are skipped: ``"indices"`` without loading them (a ``DataLoader`` with a batch sampler), ``"fetch"`` by
-    loading and discarding them, ``"auto"`` by index where that gives the same result (``num_workers=0``).
+    ``torch.Generator``) when that pass started. :meth:`load_state_dict` re-creates each interrupted pass (drawing
+    the same shuffle) and skips what was drawn; the next ``iter()`` continues from there, so the batches that follow
+    are those of the uninterrupted run: put it in ``Checkpoint``'s ``to_save`` next to the trainer (with
+    :class:`~ignite.handlers.resume.ExactResume` too if wanted: it leaves the positioning to it). ``data_skip``
+    picks how the batches are skipped: ``"indices"`` without loading them (a ``DataLoader`` with a batch sampler),
+    ``"fetch"`` by loading and discarding them, ``"auto"`` by index where that gives the same result
+    (``num_workers=0``).
     Later passes of a loader are exact when they draw from its own ``generator``; one drawing from the global
     random state is exact when that state is restored too. The position saved is that of the latest ``iter()``.
 
