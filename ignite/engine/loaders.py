@@ -297,6 +297,23 @@ class CombinedLoader:
         The interrupted passes are replayed here (their random draws advance the loaders' generators as they did
         in the saved run). A position at the end of a pass leaves the next ``iter()`` to start a new pass.
         """
+        position = self._check_state(state_dict)
+        self._live = None
+        self._resume_next = False
+        if position is None:
+            return
+        current = _Pass([_Source(data, name) for data, name in zip(self._loaders, self._names)])
+        current.step = int(position["step"])
+        for src, saved in zip(current.sources, position["sources"]):
+            src.resume(saved, self.data_skip)
+        limit = self._limit()
+        if limit is not None and current.step >= limit:
+            return  # the pass had ended (its loaders are replayed above): the next iter() starts a new one
+        self._live = current
+        self._resume_next = True
+
+    def _check_state(self, state_dict: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The saved position, once ``state_dict`` is known to fit these loaders."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Argument state_dict should be a dictionary, got {type(state_dict)}")
         missing = [k for k in ("version", "mode", "keys", "position") if k not in state_dict]
@@ -310,14 +327,12 @@ class CombinedLoader:
         if state_dict["keys"] != keys:
             raise ValueError(f"Argument state_dict was saved for the loaders {state_dict['keys']!r}, not {keys!r}")
         position = state_dict["position"]
-        if position is not None and len(position["sources"]) != len(self._loaders):
+        if position is None:
+            return None
+        if len(position["sources"]) != len(self._loaders):
             raise ValueError(
                 f"Argument state_dict holds {len(position['sources'])} loader positions, expected {len(self._loaders)}"
             )
-        self._live = None
-        self._resume_next = False
-        if position is None:
-            return
         for data, name, saved in zip(self._loaders, self._names, position["sources"]):
             n_saved = len(saved["start"]["generators"]) if saved["start"] is not None else None
             if n_saved is not None and n_saved != len(_generators(data)):
@@ -325,15 +340,7 @@ class CombinedLoader:
                     f"Argument state_dict was saved with {n_saved} random generator(s) for {name}, which now has "
                     f"{len(_generators(data))}"
                 )
-        current = _Pass([_Source(data, name) for data, name in zip(self._loaders, self._names)])
-        current.step = int(position["step"])
-        for src, saved in zip(current.sources, position["sources"]):
-            src.resume(saved, self.data_skip)
-        limit = self._limit()
-        if limit is not None and current.step >= limit:
-            return  # the pass had ended (its loaders are replayed above): the next iter() starts a new one
-        self._live = current
-        self._resume_next = True
+        return position
 
     def __repr__(self) -> str:
         return f"CombinedLoader({self.loaders!r}, mode={self.mode!r})"
