@@ -150,7 +150,10 @@ class Parallel:
                 from ignite.distributed.comp_models._guard import FailureGuard
 
                 # a rank stopped by another's failure exits with 1, as a failed rank does, under any launcher
-                guard = FailureGuard(idist.get_rank(), idist.get_world_size(), exit_code=1).start()
+                guard = FailureGuard(
+                    idist.get_rank(), idist.get_world_size(), exit_code=1, node_rank=idist.get_node_rank(),
+                    local_rank=local_rank,
+                ).start()  # fmt: skip
             try:
                 func(local_rank, *args, **kwargs)
             except BaseException as e:

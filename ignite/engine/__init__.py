@@ -24,6 +24,7 @@ from ignite.engine._steps import (
 from ignite.engine.deterministic import DeterministicEngine
 from ignite.engine.engine import Engine
 from ignite.engine.events import CallableEventWithFilter, EventEnum, Events, EventsList, RemovableEventHandle, State
+from ignite.engine.loaders import CombinedLoader  # noqa: F401  (beyond upstream, not in __all__; a small module)
 from ignite.utils import convert_tensor  # noqa: F401  (upstream examples import it from here)
 
 if TYPE_CHECKING:

@@ -71,6 +71,9 @@ def position_pass(data: Iterable, consumed: int, data_skip: str = "auto") -> Ite
     ``data_skip``: ``"indices"`` drops them by index (a ``DataLoader`` with a batch sampler), ``"fetch"`` pulls
     and discards them, ``"auto"`` picks ``"indices"`` where :func:`skip_by_indices` allows it.
     """
+    resumes_itself = getattr(data, "_resumes_itself", None)
+    if resumes_itself is not None and resumes_itself():
+        return iter(data)  # data loaded with its own position (``CombinedLoader``): it is positioned already
     by_indices = data_skip == "indices" or (data_skip == "auto" and skip_by_indices(data))
     if by_indices and consumed > 0:
         from ignite.engine.deterministic import update_dataloader

@@ -496,6 +496,12 @@ def fail_on_rank(local_rank: int, fail_rank: int, out_dir: str) -> None:
     _dump(out_dir, f"not_stopped{rank}", {})
 
 
+def config_then_fail(local_rank: int, out_dir: str, expected: dict, fail_rank: int) -> None:
+    """``config_only`` (with collectives), then ``fail_on_rank``: one launch checks both."""
+    config_only(local_rank, out_dir, expected, True)
+    fail_on_rank(local_rank, fail_rank, out_dir)
+
+
 def collective_timeouts(out_dir: str | os.PathLike) -> list[str]:
     """Errors of ``fail_on_rank``'s waiting collectives that ended by their timeout.
 

@@ -79,7 +79,7 @@ with idist.Parallel(
         try:
             parallel.run(idist_workers.fail_on_rank, 3, out_dir)
         except idist.RankFailedError as e:
-            print(f"LAUNCHER node {node_rank} caught: rank={e.rank}")
+            print(f"LAUNCHER node {node_rank} caught: rank={e.rank} node_rank={e.node_rank} local_rank={e.local_rank}")
             print(e.remote_traceback)
             sys.exit(3)
 """
@@ -106,10 +106,14 @@ def test_two_nodes_failure_on_remote_node_stops_both_nodes(tmp_path):
     procs = [_launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "fail"], _python_env()) for node in (0, 1)]
     results = _run_all(procs, timeout=300)  # a hang limit only
     for node, (rc, out) in enumerate(results):
-        # both launchers, including node 0 where nothing failed, report rank 3 and its traceback
+        # both launchers, including node 0 where nothing failed, report rank 3 (node 1, local rank 1) and its traceback
         assert rc == 3, out
-        assert f"LAUNCHER node {node} caught: rank=3" in out, out
+        assert f"LAUNCHER node {node} caught: rank=3 node_rank=1 local_rank=1" in out, out
         assert "ValueError: boom from rank 3" in out, out
+        assert not [noise for noise in _CPP_NOISE if noise in out], out
+    # the ranks of node 0 say why they stopped
+    for rank in (0, 1):
+        assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in results[0][1], results[0][1]
     # the other ranks were stopped while waiting in their collective: it neither timed out nor returned (on node
     # 0 it may fail at once, rank 3's process being gone: that is how the failure reaches the other node)
     assert sorted(p.name for p in tmp_path.glob("waiting*.json")) == ["waiting0.json", "waiting1.json", "waiting2.json"]
@@ -209,6 +213,60 @@ def test_torchrun_style_rank_failure_ends_every_rank_cleanly(tmp_path, failing):
         for _, out in results:
             assert not [noise for noise in _CPP_NOISE if noise in out], (attempt, out)
     assert not list(tmp_path.glob("not_stopped*.json"))
+
+
+# ------------------------------------------------------------------------------------------------------
+# torchrun itself: two agents with --nnodes=2 and a static rendezvous on loopback, as on two hosts
+
+_TORCHRUN_SCRIPT = """
+import sys, json
+import ignite.distributed as idist
+import idist_workers
+
+idist_workers.silence_warnings()
+with idist.Parallel(backend="gloo") as parallel:
+    parallel.run(idist_workers.config_then_fail, sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]))
+"""
+
+
+def test_torchrun_two_nodes_rendezvous_and_failure_on_the_second_node(tmp_path):
+    """Two ``torchrun --nnodes=2`` agents (one per "host") start 2 workers each; the workers see the 2x2
+    configuration, then rank 3 (node 1) raises while the others wait in a collective: every worker ends, both
+    agents fail, and node 0's workers and torchrun's report on node 0 name rank 3 and its error."""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(_TORCHRUN_SCRIPT))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    port = free_port()
+    procs = []
+    for node in (0, 1):
+        cmd = [
+            sys.executable, "-m", "torch.distributed.run", "--nnodes=2", f"--node_rank={node}", "--nproc_per_node=2",
+            "--master_addr=127.0.0.1", f"--master_port={port}", str(script),
+            str(out_dir), json.dumps(_expected(4, 2, 2)), "3",
+        ]  # fmt: skip
+        env = _python_env(OMP_NUM_THREADS="1")
+        procs.append(
+            subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        )
+    (rc0, out0), (rc1, out1) = _run_all(procs, timeout=300)  # a hang limit only
+
+    infos = [_read(out_dir, f"rank{r}") for r in range(4)]
+    assert [(i["node_rank"], i["local_rank"]) for i in infos] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert all(i["nnodes"] == 2 and i["world_size"] == 4 and i["nproc_per_node"] == 2 for i in infos)
+
+    assert rc0 != 0 and rc1 != 0, (out0, out1)
+    for rank in (0, 1):
+        assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in out0, out0
+    assert "ValueError: boom from rank 3" in out0 and "ValueError: boom from rank 3" in out1
+    # torchrun's own failure report on node 0 (read from the workers' error files) names rank 3, not a bystander
+    report0 = out0.split("Root Cause", 1)[-1]
+    assert "rank 3 failed (node 1, local rank 1)" in report0 and "ValueError: boom from rank 3" in report0, out0
+    for out in (out0, out1):
+        assert not [noise for noise in _CPP_NOISE if noise in out], out
+    assert sorted(p.name for p in out_dir.glob("waiting*.json")) == ["waiting0.json", "waiting1.json", "waiting2.json"]
+    assert not idist_workers.collective_timeouts(out_dir)
+    assert not list(out_dir.glob("not_stopped*.json"))
 
 
 def _free_slurm_port() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -68,7 +69,10 @@ def test_exception_on_one_rank_stops_every_rank(tmp_path):
             timeout=timedelta(seconds=600),  # a hang limit only: the collective timeout is not what ends the run
         )
     err = excinfo.value
-    assert err.rank == 1
+    assert (err.rank, err.node_rank, err.local_rank) == (1, 0, 1)
+    assert "Rank 1 failed with the following error (node 0, local rank 1):" in str(err)
+    again = pickle.loads(pickle.dumps(err))  # crosses process boundaries (a launcher inside a spawned process)
+    assert (again.rank, again.node_rank, again.local_rank, again.remote_traceback) == (1, 0, 1, err.remote_traceback)
     assert "ValueError: boom from rank 1" in err.remote_traceback
     assert "fail_on_rank" in err.remote_traceback  # the failing rank's traceback
     assert isinstance(err, torch.multiprocessing.ProcessRaisedException)

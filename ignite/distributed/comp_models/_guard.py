@@ -16,12 +16,13 @@ the others have left before it exits.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 import time
 import traceback
-from typing import Any
+from typing import Any, NamedTuple
 
 from torch.multiprocessing import ProcessRaisedException
 
@@ -47,28 +48,87 @@ class RankFailedError(ProcessRaisedException):
     Attributes:
         rank: global rank of the process that failed first.
         remote_traceback: the traceback text of the failure, as formatted in that process.
+        node_rank: the node of that process (``None`` where unknown).
+        local_rank: its rank on its node (``None`` where unknown).
     """
 
-    def __init__(self, rank: int, remote_traceback: str, error_index: int = -1, error_pid: int = -1) -> None:
+    def __init__(
+        self,
+        rank: int,
+        remote_traceback: str,
+        error_index: int = -1,
+        error_pid: int = -1,
+        node_rank: int | None = None,
+        local_rank: int | None = None,
+    ) -> None:
         self.rank = rank
         self.remote_traceback = remote_traceback
-        msg = f"\n\n-- Rank {rank} failed with the following error:\n{remote_traceback}"
+        self.node_rank = node_rank
+        self.local_rank = local_rank
+        where = _where(node_rank, local_rank)
+        msg = f"\n\n-- Rank {rank} failed with the following error{where}:\n{remote_traceback}"
         super().__init__(msg, error_index, error_pid)
 
     def __reduce__(self) -> Any:
-        return (type(self), (self.rank, self.remote_traceback, self.error_index, self.error_pid))
+        args = (self.rank, self.remote_traceback, self.error_index, self.error_pid, self.node_rank, self.local_rank)
+        return (type(self), args)
 
 
-def _format_payload(rank: int, tb: str) -> str:
-    return f"{rank}\n{tb}"
+class Failure(NamedTuple):
+    """A failure as published by the failing rank: who failed (global rank, node, local rank) and its traceback."""
+
+    rank: int
+    traceback: str
+    node_rank: int | None = None
+    local_rank: int | None = None
+
+    def describe(self) -> str:
+        """``"rank 3 failed (node 1, local rank 1)"``."""
+        return f"rank {self.rank} failed{_where(self.node_rank, self.local_rank)}"
 
 
-def _parse_payload(payload: str) -> tuple[int, str]:
+def _where(node_rank: int | None, local_rank: int | None) -> str:
+    if node_rank is None:
+        return ""
+    return f" (node {node_rank}, local rank {local_rank})" if local_rank is not None else f" (node {node_rank})"
+
+
+def _format_payload(rank: int, tb: str, node_rank: int | None = None, local_rank: int | None = None) -> str:
+    head = " ".join(str(x) for x in (rank, node_rank, local_rank) if x is not None)
+    return f"{head}\n{tb}"
+
+
+def _parse_payload(payload: str) -> Failure:
     head, _, tb = payload.partition("\n")
     try:
-        return int(head), tb
+        numbers = [int(x) for x in head.split()]
     except ValueError:
-        return -1, payload
+        return Failure(-1, payload)
+    if not 1 <= len(numbers) <= 3:
+        return Failure(-1, payload)
+    node_rank = numbers[1] if len(numbers) > 1 else None
+    local_rank = numbers[2] if len(numbers) > 2 else None
+    return Failure(numbers[0], tb, node_rank, local_rank)
+
+
+def _write_elastic_error_file(message: str, callstack: str) -> None:
+    """Record the failure where torchrun's agent reads it (``TORCHELASTIC_ERROR_FILE``), once, right away.
+
+    The agent stops the other processes of the node as soon as one exits, and names the earliest failure in its
+    report: the failing rank writes its own error before it waits for the others, a rank stopped because of it
+    writes the error it was stopped by.
+    """
+    path = os.environ.get("TORCHELASTIC_ERROR_FILE")
+    if not path or os.path.exists(path):
+        return
+    data = {
+        "message": {"message": message, "extraInfo": {"py_callstack": callstack, "timestamp": str(int(time.time()))}}
+    }
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+    except OSError:
+        pass
 
 
 def _write_first_error(error_dir: str | None, payload: str) -> None:
@@ -86,7 +146,7 @@ def _write_first_error(error_dir: str | None, payload: str) -> None:
         pass
 
 
-def read_first_error(error_dir: str | None) -> tuple[int, str] | None:
+def read_first_error(error_dir: str | None) -> Failure | None:
     if not error_dir:
         return None
     try:
@@ -128,8 +188,12 @@ class FailureGuard:
         poll_s: float = DEFAULT_POLL_S,
         linger_s: float = DEFAULT_LINGER_S,
         exit_code: int = ABORT_EXIT_CODE,
+        node_rank: int | None = None,
+        local_rank: int | None = None,
     ) -> None:
         self.rank = rank
+        self.node_rank = node_rank
+        self.local_rank = local_rank
         self.exit_code = exit_code
         self.world_size = world_size
         self.error_dir = error_dir
@@ -217,12 +281,15 @@ class FailureGuard:
 
     def _abort(self, payload: str) -> None:
         self._aborting = True  # the main thread, if a collective now fails under it, waits for the exit below
-        failed_rank, tb = _parse_payload(payload)
+        failure = _parse_payload(payload)
         _write_first_error(self.error_dir, payload)
+        _write_elastic_error_file(
+            f"RankFailedError: {failure.describe()}", f"Stopped because {failure.describe()}:\n{failure.traceback}"
+        )
         try:
             sys.stderr.write(
-                f"[ignite.distributed] rank {self.rank}: stopping because rank {failed_rank} failed:\n{tb}\n"
-                f"RankFailedError: rank {failed_rank} failed (see its traceback above)\n"
+                f"[ignite.distributed] rank {self.rank}: stopping because {failure.describe()}:\n{failure.traceback}\n"
+                f"RankFailedError: {failure.describe()} (see its traceback above)\n"
             )
             sys.stderr.flush()
             sys.stdout.flush()
@@ -271,14 +338,16 @@ class FailureGuard:
         self._stop.set()
         self._wake_own_watcher()
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        payload = _format_payload(self.rank, tb)
+        payload = _format_payload(self.rank, tb, self.node_rank, self.local_rank)
         store = self._store
         if store is None:
             _write_first_error(self.error_dir, payload)
+            _write_elastic_error_file(f"{type(exc).__name__}: {exc}", tb)
             return
         try:
             first = store.add(_COUNT_KEY, 1) == 1
             if first:
+                _write_elastic_error_file(f"{type(exc).__name__}: {exc}", tb)
                 store.set(_ERR_KEY, payload)
                 _write_first_error(self.error_dir, payload)
                 for r in range(self.world_size):
@@ -296,7 +365,13 @@ class FailureGuard:
                 while time.monotonic() < deadline and not store.check([_ERR_KEY]):
                     time.sleep(0.01)
                 if store.check([_ERR_KEY]):
-                    _write_first_error(self.error_dir, store.get(_ERR_KEY).decode("utf-8", errors="replace"))
+                    first_payload = store.get(_ERR_KEY).decode("utf-8", errors="replace")
+                    _write_first_error(self.error_dir, first_payload)
+                    failure = _parse_payload(first_payload)
+                    _write_elastic_error_file(
+                        f"RankFailedError: {failure.describe()}", f"After {failure.describe()}:\n{failure.traceback}"
+                    )
                 store.add(_ACK_KEY, 1)
         except Exception:
             _write_first_error(self.error_dir, payload)
+            _write_elastic_error_file(f"{type(exc).__name__}: {exc}", tb)

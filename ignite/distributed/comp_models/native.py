@@ -578,7 +578,7 @@ if has_native_dist_support:
                 _nproc_per_node=nprocs_per_node, **kw,
             )  # fmt: skip
             _set_model(model)
-            guard = FailureGuard(rank, world_size, error_dir=error_dir)
+            guard = FailureGuard(rank, world_size, error_dir=error_dir, node_rank=node_rank, local_rank=local_rank)
             if linger_s is not None:
                 guard.linger_s = linger_s
             guard.start()
@@ -598,6 +598,77 @@ if has_native_dist_support:
             os.environ.update(copy_env_vars)
 
         @staticmethod
+        def _spawn_options(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+            """Split ``spawn``'s keyword arguments into those of ``start_processes`` and those of the workers."""
+            import builtins
+
+            start_kwargs = {
+                "join": kwargs.pop("join", True),
+                "daemon": kwargs.pop("daemon", False),
+                "start_method": kwargs.pop("start_method", "fork" if "__IPYTHON__" in builtins.__dict__ else "spawn"),
+            }
+            linger_s = kwargs.pop("linger_s", None)
+            if "timeout" in kwargs:
+                kwargs["timeout"] = _as_timedelta(kwargs["timeout"])
+            unknown = sorted(set(kwargs) - {"timeout", *_INIT_PG_KWARGS})
+            if unknown:
+                raise TypeError(
+                    f"Unexpected keyword argument(s) {unknown} for native spawn; accepted: nnodes, node_rank, "
+                    "master_addr, master_port, init_method, timeout, start_method, join, daemon, linger_s, "
+                    f"{', '.join(_INIT_PG_KWARGS)}"
+                )
+            worker_kw = dict(kwargs)
+            if linger_s is not None:
+                worker_kw["_linger_s"] = linger_s
+            return start_kwargs, worker_kw
+
+        @staticmethod
+        def _rendezvous(
+            init_method: str | None, master_addr: str | None, master_port: int | None, nnodes: int
+        ) -> tuple[str, str | None, int | None]:
+            """``(init_method, master_addr, master_port)``: ``env://`` with an address and a port by default."""
+            if init_method in (None, "env://"):
+                if master_port is None:
+                    master_port = _default_master_port(nnodes, master_addr)
+                if master_addr is None:
+                    master_addr = os.environ.get("MASTER_ADDR", "127.0.0.1")
+                return "env://", master_addr, master_port
+            if master_addr is not None:
+                raise ValueError("master_addr should be None if init_method is provided other then 'env://'")
+            if master_port is not None:
+                raise ValueError("master_port should be None if init_method is provided other then 'env://'")
+            return init_method, None, None
+
+        @staticmethod
+        def _join_failure(
+            error: Exception, error_dir: str, node_rank: int, nproc_per_node: int
+        ) -> tuple[BaseException, bool]:
+            """The error ``spawn`` raises when a process of this node ended badly (``error``, from ``join``), and
+            whether to chain ``error`` to it (not when it only repeats the traceback the error carries)."""
+            import torch.multiprocessing as mp
+
+            from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE, RankFailedError, read_first_error
+
+            index, pid = getattr(error, "error_index", -1), getattr(error, "error_pid", -1)
+            rank = node_rank * nproc_per_node + index
+            first = read_first_error(error_dir)
+            # a process that died without a Python exception (killed, os._exit) is the cause even if a peer then
+            # published the error its death provoked (e.g. "Connection closed by peer")
+            exit_code = getattr(error, "exit_code", None)
+            hard_death = exit_code is not None and exit_code != ABORT_EXIT_CODE
+            if first is not None and not hard_death:
+                return RankFailedError(
+                    first.rank, first.traceback, index, pid, first.node_rank, first.local_rank
+                ), False
+            if isinstance(error, mp.ProcessRaisedException):
+                trace = str(error).split("terminated with the following error:\n", 1)[-1]
+                return RankFailedError(rank, trace, index, pid, node_rank, index), False
+            if exit_code == ABORT_EXIT_CODE:
+                stopped = "(stopped because another rank failed)"
+                return RankFailedError(rank, stopped, index, pid, node_rank, index), True
+            return RuntimeError(f"Rank {rank} (local rank {index} on node {node_rank}): {error}"), True
+
+        @staticmethod
         def spawn(
             fn: Callable,
             args: tuple,
@@ -611,71 +682,28 @@ if has_native_dist_support:
             init_method: str | None = None,
             **kwargs: Any,
         ) -> Any:
-            import builtins
             import shutil
             import tempfile
 
             import torch.multiprocessing as mp
             from torch.multiprocessing.spawn import ProcessException
 
-            from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE, RankFailedError, read_first_error
-
-            world_size = nnodes * nproc_per_node
-
-            spawn_kwargs = {
-                "join": kwargs.pop("join", True),
-                "daemon": kwargs.pop("daemon", False),
-                "start_method": kwargs.pop("start_method", "fork" if "__IPYTHON__" in builtins.__dict__ else "spawn"),
-            }
-            linger_s = kwargs.pop("linger_s", None)
-
-            if "timeout" in kwargs:
-                kwargs["timeout"] = _as_timedelta(kwargs["timeout"])
-            unknown = sorted(set(kwargs) - {"timeout", *_INIT_PG_KWARGS})
-            if unknown:
-                raise TypeError(
-                    f"Unexpected keyword argument(s) {unknown} for native spawn; accepted: nnodes, node_rank, "
-                    "master_addr, master_port, init_method, timeout, start_method, join, daemon, linger_s, "
-                    f"{', '.join(_INIT_PG_KWARGS)}"
-                )
-
-            if init_method in [None, "env://"]:
-                init_method = "env://"
-                if master_port is None:
-                    master_port = _default_master_port(nnodes, master_addr)
-                if master_addr is None:
-                    master_addr = os.environ.get("MASTER_ADDR", "127.0.0.1")
-            elif master_addr is not None:
-                raise ValueError("master_addr should be None if init_method is provided other then 'env://'")
-            elif master_port is not None:
-                raise ValueError("master_port should be None if init_method is provided other then 'env://'")
-
-            error_dir = tempfile.mkdtemp(prefix="ignite-idist-")
-            kw = dict(kwargs, _error_dir=error_dir)
-            if linger_s is not None:
-                kw["_linger_s"] = linger_s
-
-            join = spawn_kwargs.pop("join")
+            start_kwargs, kw = _NativeDistModel._spawn_options(kwargs)
+            init_method, master_addr, master_port = _NativeDistModel._rendezvous(
+                init_method, master_addr, master_port, nnodes
+            )
+            join = start_kwargs.pop("join")
+            error_dir: str | None = tempfile.mkdtemp(prefix="ignite-idist-")
+            kw["_error_dir"] = error_dir
+            worker_args = (
+                backend, fn, args, kwargs_dict or {}, nnodes * nproc_per_node, nproc_per_node, node_rank,
+                master_addr, master_port, init_method, kw,
+            )  # fmt: skip
             try:
                 ctx = mp.start_processes(
-                    _NativeDistModel._dist_worker_task_fn,
-                    nprocs=nproc_per_node,
-                    args=(
-                        backend,
-                        fn,
-                        args,
-                        kwargs_dict or {},
-                        world_size,
-                        nproc_per_node,
-                        node_rank,
-                        master_addr,
-                        master_port,
-                        init_method,
-                        kw,
-                    ),  # fmt: skip
-                    join=False,
-                    **spawn_kwargs,
-                )
+                    _NativeDistModel._dist_worker_task_fn, nprocs=nproc_per_node, args=worker_args, join=False,
+                    **start_kwargs,
+                )  # fmt: skip
                 if not join:
                     error_dir = None  # the caller joins; keep the directory for its workers
                     return ctx
@@ -683,22 +711,8 @@ if has_native_dist_support:
                     while not ctx.join():
                         pass
                 except ProcessException as e:
-                    first = read_first_error(error_dir)
-                    # a process that died without a Python exception (killed, os._exit) is the cause even if
-                    # a peer then published the error its death provoked (e.g. "Connection closed by peer")
-                    exit_code = getattr(e, "exit_code", None)
-                    hard_death = exit_code is not None and exit_code != ABORT_EXIT_CODE
-                    if first is not None and not hard_death:
-                        raise RankFailedError(first[0], first[1], e.error_index, e.error_pid) from None
-                    rank = node_rank * nproc_per_node + e.error_index
-                    if isinstance(e, mp.ProcessRaisedException):
-                        trace = str(e).split("terminated with the following error:\n", 1)[-1]
-                        raise RankFailedError(rank, trace, e.error_index, e.error_pid) from None
-                    if getattr(e, "exit_code", None) == ABORT_EXIT_CODE:
-                        raise RankFailedError(
-                            rank, "(stopped because another rank failed)", e.error_index, e.error_pid
-                        ) from e
-                    raise RuntimeError(f"Rank {rank} (local rank {e.error_index} on node {node_rank}): {e}") from e
+                    failure, chain = _NativeDistModel._join_failure(e, cast(str, error_dir), node_rank, nproc_per_node)
+                    raise failure from (e if chain else None)
             finally:
                 if error_dir is not None:
                     shutil.rmtree(error_dir, ignore_errors=True)
