@@ -83,7 +83,7 @@ def compilable_optimizer(optimizer: Any) -> bool:
     cls = type(optimizer)
     if not cls.__module__.startswith("torch.optim") or cls.__name__ in _EAGER_ONLY_OPTIMIZERS:
         return False
-    groups = getattr(optimizer, "param_groups", None)
+    groups: list[dict[str, Any]] = getattr(optimizer, "param_groups", None) or []
     return bool(groups) and all(isinstance(g.get("lr"), torch.Tensor) for g in groups)
 
 

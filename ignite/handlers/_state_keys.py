@@ -31,7 +31,7 @@ def unwrap_module(module: nn.Module, data_parallel: bool = True) -> nn.Module:
     )
     while True:
         if compiled is not None and isinstance(module, compiled):
-            module = module._orig_mod
+            module = module._orig_mod  # type: ignore[assignment]
         elif isinstance(module, parallel):
             module = module.module
         else:
