@@ -87,10 +87,15 @@ def compilable_optimizer(optimizer: Any) -> bool:
     return bool(groups) and all(isinstance(g.get("lr"), torch.Tensor) for g in groups)
 
 
-def resolve(compile: bool | Mapping[str, Any], device: str | torch.device | None) -> dict[str, Any] | None:
-    """Validate the ``compile`` argument of a factory (raises at construction); its ``torch.compile`` options."""
+def resolve(
+    compile: bool | Mapping[str, Any], device: str | torch.device | None, model: Any = None
+) -> dict[str, Any] | None:
+    """Validate the ``compile`` argument of a factory (raises at construction); its ``torch.compile`` options.
+    Without a ``device`` the backend is checked for the device of ``model``'s first parameter."""
     options = compile_options(compile)
     if options is not None:
+        if device is None and isinstance(model, torch.nn.Module):
+            device = next((p.device for p in model.parameters()), None)
         check_compile_support(options, device)
     return options
 
@@ -98,5 +103,6 @@ def resolve(compile: bool | Mapping[str, Any], device: str | torch.device | None
 def optimizer_step(optimizer: Any, options: Mapping[str, Any] | None) -> Callable[[], Any]:
     """``optimizer.step``, compiled with ``options`` when torch can compile it without recompiling per lr."""
     if options is not None and compilable_optimizer(optimizer):
-        return compile_fn(optimizer.step, options)
+        # torch's optimizer step breaks the graph on purpose (``_use_grad``): ``fullgraph`` is for the model
+        return compile_fn(optimizer.step, {k: v for k, v in options.items() if k != "fullgraph"})
     return optimizer.step

@@ -205,7 +205,7 @@ def supervised_training_step(
     """
     _check_accumulation(gradient_accumulation_steps)
     check_boundary(accumulation_boundary)
-    options = resolve(compile, device)
+    options = resolve(compile, device, model)
     return _training_update(
         model,
         optimizer,
@@ -253,7 +253,7 @@ def supervised_training_step_amp(
         raise ImportError(_AMP_IMPORT_MSG) from None
     _check_accumulation(gradient_accumulation_steps)
     check_boundary(accumulation_boundary)
-    options = resolve(compile, device)
+    options = resolve(compile, device, model)
     device_type = _autocast_device_type(device)
 
     if scaler:
@@ -387,7 +387,7 @@ def supervised_evaluation_step(
 ) -> Callable:
     """Build ``evaluate_step(engine, batch)``: a forward pass in eval mode without gradients (compiled with
     ``compile=True`` or a dict of ``torch.compile`` options)."""
-    options = resolve(compile, device)
+    options = resolve(compile, device, model)
     return _evaluation_update(
         model,
         device,
@@ -417,7 +417,7 @@ def supervised_evaluation_step_amp(
         from torch.amp import autocast
     except ImportError:
         raise ImportError(_AMP_IMPORT_MSG) from None
-    options = resolve(compile, device)
+    options = resolve(compile, device, model)
     device_type = _autocast_device_type(device)
     return _evaluation_update(
         model,

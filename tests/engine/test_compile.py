@@ -93,7 +93,11 @@ def test_whole_run_with_handlers_compiles_once(tensor_lr, tmp_path):
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     train_counter, eval_counter = CompileCounter(), CompileCounter()
     trainer = create_supervised_trainer(
-        model, opt, nn.functional.cross_entropy, compile={"backend": train_counter}, gradient_accumulation_steps=3
+        model,
+        opt,
+        nn.functional.cross_entropy,
+        compile={"backend": train_counter, "fullgraph": True},  # the step itself has no graph break
+        gradient_accumulation_steps=3,
     )
     evaluator = create_supervised_evaluator(
         model, metrics={"acc": Accuracy(), "loss": Loss(nn.functional.cross_entropy)}, compile={"backend": eval_counter}
@@ -120,6 +124,22 @@ def test_whole_run_with_handlers_compiles_once(tensor_lr, tmp_path):
     if tensor_lr:
         assert isinstance(opt.param_groups[0]["lr"], torch.Tensor)  # updated in place, never replaced
     assert 0.0 <= evaluator.state.metrics["acc"] <= 1.0
+
+
+def test_compile_with_amp_matches_eager_amp():
+    models = [_model(), _model()]
+    opts = [torch.optim.SGD(m.parameters(), lr=0.05) for m in models]
+    amp = {"amp_mode": "amp", "device": "cpu", "amp_dtype": torch.bfloat16}
+    _train(models[0], opts[0], epochs=1, **amp)
+    counter = CompileCounter()
+    _train(models[1], opts[1], epochs=1, compile={"backend": counter}, **amp)
+    assert counter.frame_count == 1
+    for p, q in zip(*(m.parameters() for m in models)):
+        torch.testing.assert_close(p, q)
+    evaluator = create_supervised_evaluator(models[1], compile={"backend": counter}, **amp)
+    y_pred, _ = evaluator.run(_data(2)).output
+    assert y_pred.dtype == torch.bfloat16  # the compiled forward ran under autocast
+    assert counter.frame_count == 2
 
 
 def test_compile_bad_input():
