@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -108,6 +108,8 @@ def create_supervised_trainer(
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
     *,
     amp_dtype: torch.dtype | None = None,
+    compile: bool | Mapping[str, Any] = False,
+    accumulation_boundary: str = "epoch",
 ) -> Engine:
     """Build a trainer engine for a supervised model.
 
@@ -117,22 +119,39 @@ def create_supervised_trainer(
     ``scaler=True`` creates a ``GradScaler`` stored as ``trainer.state.scaler``. ``deterministic=True`` gives a
     :class:`DeterministicEngine`. The engine's output is ``output_transform(x, y, y_pred, loss)``, by default
     the loss as a float.
+
+    Beyond upstream (keyword-only, see ``docs/guides/compile-and-accumulation.md``): ``compile=True`` or a dict
+    of ``torch.compile`` options compiles the forward pass and loss (so their backward), and the optimizer step
+    of a built-in optimizer with tensor learning rates; handlers and metrics stay outside the compiled code.
+    ``accumulation_boundary="epoch"`` (default) restarts accumulation windows every epoch and steps a shorter
+    last window at the epoch end; ``"global"`` counts windows over the whole run as upstream does. Under DDP the
+    micro-steps inside a window run in ``model.no_sync()``: one gradient all-reduce per optimizer step.
+
+    ```python
+    trainer = create_supervised_trainer(model, optimizer, loss_fn, compile={"backend": "inductor"})
+    ```
     """
     import ignite.engine as _this
 
     on_tpu, on_mps = _device_flags(device)
     _warn_unknown_amp_mode(amp_mode)
     mode, _scaler = _this._check_arg(on_tpu, on_mps, amp_mode, scaler)
+    if compile is not False and mode in ("apex", "tpu"):
+        raise ValueError(f"Argument compile is not supported with {mode!r} (only with amp_mode=None or 'amp')")
     args = (model, optimizer, loss_fn, device, non_blocking, prepare_batch, model_transform, output_transform)
+    extra: dict[str, Any] = {} if accumulation_boundary == "epoch" else {"accumulation_boundary": accumulation_boundary}
+    if compile is not False:
+        extra["compile"] = compile
     if mode == "amp":
-        extra: dict[str, Any] = {"amp_dtype": amp_dtype} if amp_dtype is not None else {}
+        if amp_dtype is not None:
+            extra["amp_dtype"] = amp_dtype
         update = _this.supervised_training_step_amp(*args, _scaler, gradient_accumulation_steps, model_fn, **extra)
     elif mode == "apex":
-        update = _this.supervised_training_step_apex(*args, gradient_accumulation_steps, model_fn)
+        update = _this.supervised_training_step_apex(*args, gradient_accumulation_steps, model_fn, **extra)
     elif mode == "tpu":
-        update = _this.supervised_training_step_tpu(*args, gradient_accumulation_steps, model_fn)
+        update = _this.supervised_training_step_tpu(*args, gradient_accumulation_steps, model_fn, **extra)
     else:
-        update = _this.supervised_training_step(*args, gradient_accumulation_steps, model_fn)
+        update = _this.supervised_training_step(*args, gradient_accumulation_steps, model_fn, **extra)
 
     trainer = DeterministicEngine(update) if deterministic else Engine(update)
     if _scaler and scaler and isinstance(scaler, bool):
@@ -152,10 +171,12 @@ def create_supervised_evaluator(
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
     *,
     amp_dtype: torch.dtype | None = None,
+    compile: bool | Mapping[str, Any] = False,
 ) -> Engine:
     """Build an evaluator engine: forward passes without gradients, with ``metrics`` attached by name.
 
-    The engine's output is ``output_transform(x, y, y_pred)``, by default ``(y_pred, y)``.
+    The engine's output is ``output_transform(x, y, y_pred)``, by default ``(y_pred, y)``. ``compile=True`` (or
+    a dict of ``torch.compile`` options, beyond upstream) compiles the forward pass; metrics stay outside it.
     """
     import ignite.engine as _this
 
@@ -170,6 +191,8 @@ def create_supervised_evaluator(
         output_transform=output_transform,
         model_fn=model_fn,
     )
+    if compile is not False:
+        kwargs["compile"] = compile
     if mode == "amp":
         if amp_dtype is not None:
             kwargs["amp_dtype"] = amp_dtype

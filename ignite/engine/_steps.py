@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
 
+from ignite.engine._accumulation import accumulation_window, check_boundary, grad_sync_off
+from ignite.engine._compile import compile_fn, optimizer_step, resolve
 from ignite.utils import convert_tensor
 
 _GRAD_ACC_MSG = (
@@ -67,6 +69,17 @@ def _autocast_device_type(device: str | torch.device | None) -> str:
     return torch.device(device).type
 
 
+def _forward_and_loss(model: Any, model_fn: Callable, model_transform: Callable, loss_fn: Callable) -> Callable:
+    """``(x, y) -> (y_pred, loss)``: the part of a training step that ``compile=`` hands to ``torch.compile``
+    (its backward graph is compiled with it)."""
+
+    def forward_and_loss(x: Any, y: Any) -> tuple[Any, torch.Tensor]:
+        y_pred = model_transform(model_fn(model, x))
+        return y_pred, loss_fn(y_pred, y)
+
+    return forward_and_loss
+
+
 def _training_update(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -81,35 +94,57 @@ def _training_update(
     backward: Callable[[torch.Tensor], None],
     step: Callable[[], None],
     autocast: Callable[[], Any] | None = None,
+    compile_options: dict[str, Any] | None = None,
+    accumulation_boundary: str = "epoch",
 ) -> Callable:
-    """The shared training step: zero grads at accumulation start, forward, scaled backward, step every k."""
+    """The shared training step: zero grads at a window start, forward, backward of the loss divided by the
+    window size, step at the window end (see :mod:`ignite.engine._accumulation`)."""
+    forward_and_loss = _forward_and_loss(model, model_fn, model_transform, loss_fn)
+    if compile_options is not None:
+        forward_and_loss = compile_fn(forward_and_loss, compile_options)
 
-    def update(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
-        iteration = engine.state.iteration
-        if (iteration - 1) % k == 0:
+    if autocast is None:
+        compute = forward_and_loss
+    else:
+
+        def compute(x: Any, y: Any) -> tuple[Any, torch.Tensor]:
+            with autocast():
+                return forward_and_loss(x, y)
+
+    if k == 1:
+
+        def update(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
+            optimizer.zero_grad()
+            _train_mode(model)
+            x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
+            y_pred, loss = compute(x, y)
+            backward(loss)
+            step()
+            return output_transform(x, y, y_pred, loss)
+
+        return update
+
+    window = accumulation_window(k, accumulation_boundary)
+    no_sync = grad_sync_off(model)
+
+    def accumulating_update(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
+        first, last, size = window(engine.state)
+        if first:
             optimizer.zero_grad()
         _train_mode(model)
         x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
-        if autocast is not None:
-            with autocast():
-                output = model_fn(model, x)
-                y_pred = model_transform(output)
-                loss = loss_fn(y_pred, y)
-                if k > 1:
-                    loss = loss / k
-        else:
-            output = model_fn(model, x)
-            y_pred = model_transform(output)
-            loss = loss_fn(y_pred, y)
-            if k > 1:
-                loss = loss / k
-        backward(loss)
-        if iteration % k == 0:
+        if last or no_sync is None:
+            y_pred, loss = compute(x, y)
+            backward(loss / size)
+        else:  # a micro-step inside the window: no gradient all-reduce under DDP
+            with no_sync():
+                y_pred, loss = compute(x, y)
+                backward(loss / size)
+        if last:
             step()
-        # the undivided loss; with k == 1 the loss itself (a multiplication by 1 is an op and an autograd node)
-        return output_transform(x, y, y_pred, loss * k if k > 1 else loss)
+        return output_transform(x, y, y_pred, loss)  # the undivided loss
 
-    return update
+    return accumulating_update
 
 
 def _evaluation_update(
@@ -121,19 +156,26 @@ def _evaluation_update(
     output_transform: Callable,
     model_fn: Callable,
     autocast: Callable[[], Any] | None = None,
+    compile_options: dict[str, Any] | None = None,
 ) -> Callable:
     """The shared evaluation step: eval mode, no gradients, the forward pass under ``autocast()`` if given (the
     batch is prepared outside it)."""
+
+    def forward(x: Any) -> Any:
+        return model_transform(model_fn(model, x))
+
+    if compile_options is not None:
+        forward = compile_fn(forward, compile_options)
 
     def evaluate_step(engine: Any, batch: Sequence[torch.Tensor]) -> Any:
         _eval_mode(model)
         with torch.no_grad():
             x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
             if autocast is None:
-                y_pred = model_transform(model_fn(model, x))
+                y_pred = forward(x)
             else:
                 with autocast():
-                    y_pred = model_transform(model_fn(model, x))
+                    y_pred = forward(x)
             return output_transform(x, y, y_pred)
 
     return evaluate_step
@@ -150,9 +192,20 @@ def supervised_training_step(
     output_transform: Callable[[Any, Any, Any, torch.Tensor], Any] = _loss_item,
     gradient_accumulation_steps: int = 1,
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+    *,
+    compile: bool | Mapping[str, Any] = False,
+    accumulation_boundary: str = "epoch",
 ) -> Callable:
-    """Build ``update(engine, batch)``: one optimisation step with optional gradient accumulation."""
+    """Build ``update(engine, batch)``: one optimisation step with optional gradient accumulation.
+
+    ``compile=True`` (or a dict of ``torch.compile`` options) compiles the forward pass and the loss, hence
+    their backward; the optimizer step too when it is a built-in optimizer with tensor learning rates.
+    ``accumulation_boundary`` is ``"epoch"`` (windows restart every epoch) or ``"global"``; under DDP the
+    micro-steps inside a window skip the gradient all-reduce (``model.no_sync()``).
+    """
     _check_accumulation(gradient_accumulation_steps)
+    check_boundary(accumulation_boundary)
+    options = resolve(compile, device, model)
     return _training_update(
         model,
         optimizer,
@@ -165,7 +218,9 @@ def supervised_training_step(
         gradient_accumulation_steps,
         model_fn,
         backward=lambda loss: loss.backward(),
-        step=optimizer.step,
+        step=optimizer_step(optimizer, options),
+        compile_options=options,
+        accumulation_boundary=accumulation_boundary,
     )
 
 
@@ -183,6 +238,8 @@ def supervised_training_step_amp(
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
     *,
     amp_dtype: torch.dtype | None = None,
+    compile: bool | Mapping[str, Any] = False,
+    accumulation_boundary: str = "epoch",
 ) -> Callable:
     """Like :func:`supervised_training_step` with the forward pass under ``torch.autocast``.
 
@@ -195,6 +252,8 @@ def supervised_training_step_amp(
     except ImportError:
         raise ImportError(_AMP_IMPORT_MSG) from None
     _check_accumulation(gradient_accumulation_steps)
+    check_boundary(accumulation_boundary)
+    options = resolve(compile, device, model)
     device_type = _autocast_device_type(device)
 
     if scaler:
@@ -211,7 +270,7 @@ def supervised_training_step_amp(
         def backward(loss: torch.Tensor) -> None:
             loss.backward()
 
-        step = optimizer.step
+        step = optimizer_step(optimizer, options)
 
     return _training_update(
         model,
@@ -227,6 +286,8 @@ def supervised_training_step_amp(
         backward=backward,
         step=step,
         autocast=lambda: autocast(device_type, enabled=True, dtype=amp_dtype),
+        compile_options=options,
+        accumulation_boundary=accumulation_boundary,
     )
 
 
@@ -241,6 +302,8 @@ def supervised_training_step_apex(
     output_transform: Callable[[Any, Any, Any, torch.Tensor], Any] = _loss_item,
     gradient_accumulation_steps: int = 1,
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+    *,
+    accumulation_boundary: str = "epoch",
 ) -> Callable:
     """Like :func:`supervised_training_step` with NVIDIA apex loss scaling."""
     try:
@@ -250,6 +313,7 @@ def supervised_training_step_apex(
             "Please install apex from https://github.com/nvidia/apex to use amp_mode='apex'."
         ) from None
     _check_accumulation(gradient_accumulation_steps)
+    check_boundary(accumulation_boundary)
 
     def backward(loss: torch.Tensor) -> None:
         with apex_amp.scale_loss(loss, optimizer) as scaled_loss:
@@ -268,6 +332,7 @@ def supervised_training_step_apex(
         model_fn,
         backward=backward,
         step=optimizer.step,
+        accumulation_boundary=accumulation_boundary,
     )
 
 
@@ -282,6 +347,8 @@ def supervised_training_step_tpu(
     output_transform: Callable[[Any, Any, Any, torch.Tensor], Any] = _loss_item,
     gradient_accumulation_steps: int = 1,
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+    *,
+    accumulation_boundary: str = "epoch",
 ) -> Callable:
     """Like :func:`supervised_training_step` with the optimizer step done by torch_xla."""
     try:
@@ -289,6 +356,7 @@ def supervised_training_step_tpu(
     except ModuleNotFoundError:
         raise ModuleNotFoundError("torch_xla cannot be imported, please install PyTorch XLA.") from None
     _check_accumulation(gradient_accumulation_steps)
+    check_boundary(accumulation_boundary)
     return _training_update(
         model,
         optimizer,
@@ -302,6 +370,7 @@ def supervised_training_step_tpu(
         model_fn,
         backward=lambda loss: loss.backward(),
         step=lambda: xm.optimizer_step(optimizer, barrier=True),
+        accumulation_boundary=accumulation_boundary,
     )
 
 
@@ -313,9 +382,22 @@ def supervised_evaluation_step(
     model_transform: Callable[[Any], Any] = _identity,
     output_transform: Callable[[Any, Any, Any], Any] = _pred_and_target,
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
+    *,
+    compile: bool | Mapping[str, Any] = False,
 ) -> Callable:
-    """Build ``evaluate_step(engine, batch)``: a forward pass in eval mode without gradients."""
-    return _evaluation_update(model, device, non_blocking, prepare_batch, model_transform, output_transform, model_fn)
+    """Build ``evaluate_step(engine, batch)``: a forward pass in eval mode without gradients (compiled with
+    ``compile=True`` or a dict of ``torch.compile`` options)."""
+    options = resolve(compile, device, model)
+    return _evaluation_update(
+        model,
+        device,
+        non_blocking,
+        prepare_batch,
+        model_transform,
+        output_transform,
+        model_fn,
+        compile_options=options,
+    )
 
 
 def supervised_evaluation_step_amp(
@@ -328,12 +410,14 @@ def supervised_evaluation_step_amp(
     model_fn: Callable[[torch.nn.Module, Any], Any] = _call_model,
     *,
     amp_dtype: torch.dtype | None = None,
+    compile: bool | Mapping[str, Any] = False,
 ) -> Callable:
     """Like :func:`supervised_evaluation_step` with the forward pass under ``torch.autocast``."""
     try:
         from torch.amp import autocast
     except ImportError:
         raise ImportError(_AMP_IMPORT_MSG) from None
+    options = resolve(compile, device, model)
     device_type = _autocast_device_type(device)
     return _evaluation_update(
         model,
@@ -344,4 +428,5 @@ def supervised_evaluation_step_amp(
         output_transform,
         model_fn,
         autocast=lambda: autocast(device_type, enabled=True, dtype=amp_dtype),
+        compile_options=options,
     )

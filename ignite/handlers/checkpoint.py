@@ -51,6 +51,7 @@ from ignite.handlers._file_writer import (
     save_to_fd,
 )
 from ignite.handlers._snapshot import _Snapshotter
+from ignite.handlers._state_keys import load_module_state, module_state_dict
 from ignite.utils import _tree_apply2, _tree_map
 
 if TYPE_CHECKING:
@@ -511,8 +512,8 @@ class Checkpoint(Serializable):
             zero_cls = getattr(sys.modules["torch.distributed.optim"], "ZeroRedundancyOptimizer", None)
 
         def func(obj: Any, **kwargs: Any) -> Any:
-            if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
-                obj = obj.module
+            if isinstance(obj, nn.Module):
+                return module_state_dict(obj)  # plain keys: no DP/DDP ``module.``, no compiled ``_orig_mod.``
             elif zero_cls is not None and isinstance(obj, zero_cls):
                 obj.consolidate_state_dict(to=self.save_on_rank)
                 if _rank() != self.save_on_rank:
@@ -589,10 +590,8 @@ class Checkpoint(Serializable):
             checkpoint = _load_file(checkpoint)
 
         def _load_object(obj: Any, chkpt_obj: Any) -> None:
-            if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
-                obj = obj.module
             if isinstance(obj, nn.Module):
-                obj.load_state_dict(chkpt_obj, **kwargs)
+                load_module_state(obj, chkpt_obj, **kwargs)  # unwrapped; keys with or without ``_orig_mod.``
             else:
                 obj.load_state_dict(chkpt_obj)
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ignite.engine import Engine, Events, RemovableEventHandle
+from ignite.handlers._state_keys import load_module_state, plain_keys, unwrap_module
 from ignite.handlers.state_param_scheduler import LambdaStateScheduler
 
 __all__ = ["EMAHandler"]
@@ -48,7 +49,8 @@ class EMAHandler:
     attribute changes it. ``momentum_warmup`` and ``warmup_iters`` given together ramp it linearly from
     ``momentum_warmup`` to ``momentum``. Buffers are aliased to the model's (``"copy"``), averaged like the
     parameters (``"update"``) or left to the EMA model's own forward passes (``"ema_train"``).
-    A ``DistributedDataParallel`` model is unwrapped; a ``DataParallel`` one is not (the EMA copy is a
+    A compiled or ``DistributedDataParallel`` model is unwrapped (saved under the plain model's keys); a
+    ``DataParallel`` one is not (the EMA copy is a
     ``DataParallel`` too). ``state_dict()`` holds the EMA weights, so a checkpoint of the handler resumes exactly.
     """
 
@@ -72,8 +74,7 @@ class EMAHandler:
             raise ValueError(
                 f"model should be an instance of nn.Module or its subclasses, but gotmodel: {model.__class__.__name__}"
             )
-        if isinstance(model, nn.parallel.DistributedDataParallel):
-            model = model.module
+        model = unwrap_module(model, data_parallel=False)  # the plain model inside torch.compile and DDP
         self.model = model
         self.ema_model = deepcopy(model)
         for param in self.ema_model.parameters():
@@ -140,7 +141,7 @@ class EMAHandler:
 
     def state_dict(self) -> OrderedDict:
         """The EMA model's weights (and the warm-up position when there is one)."""
-        state = OrderedDict(ema_model=self.ema_model.state_dict())
+        state = OrderedDict(ema_model=plain_keys(self.ema_model.state_dict()))
         scheduler = getattr(self, "momentum_scheduler", None)
         if scheduler is not None:
             state["momentum_scheduler"] = scheduler.state_dict()
@@ -153,7 +154,7 @@ class EMAHandler:
             raise ValueError(
                 f"Required state attribute 'ema_model' is absent in provided state_dict '{state_dict.keys()}'"
             )
-        self.ema_model.load_state_dict(state_dict["ema_model"])
+        load_module_state(self.ema_model, state_dict["ema_model"], data_parallel=False)
         scheduler = getattr(self, "momentum_scheduler", None)
         if scheduler is not None and "momentum_scheduler" in state_dict:
             scheduler.load_state_dict(state_dict["momentum_scheduler"])

@@ -168,6 +168,20 @@ class BaseParamScheduler(metaclass=ABCMeta):
         return lines
 
 
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, torch.Tensor) else value  # a tensor lr is updated in place
+
+
+def _assign(group: dict, name: str, value: Any) -> None:
+    """``group[name] = value``, in place when the group holds a tensor (a compiled optimizer's tensor ``lr``,
+    which a new object would make torch recompile)."""
+    current = group.get(name)
+    if isinstance(current, torch.Tensor) and not isinstance(value, torch.Tensor):
+        current.fill_(value)
+    else:
+        group[name] = value
+
+
 class ParamScheduler(BaseParamScheduler):
     """A scheduler of an optimizer parameter, written into the (selected) param groups at each call.
 
@@ -214,12 +228,12 @@ class ParamScheduler(BaseParamScheduler):
                     f"size of value is different than optimizer_param_groups {len(value)} != {len(groups)}"
                 )
             for group, v in zip(groups, value):
-                group[self.param_name] = v
+                _assign(group, self.param_name, v)
         else:
             for group in groups:
-                group[self.param_name] = value
+                _assign(group, self.param_name, value)
         if self._save_history and engine:
-            _append_history(engine, name or self.param_name, [group[self.param_name] for group in groups])
+            _append_history(engine, name or self.param_name, [_plain(group[self.param_name]) for group in groups])
         self.event_index += 1
 
     def _get_param(self) -> float | list[float]:

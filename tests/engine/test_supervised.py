@@ -73,8 +73,12 @@ def _linear_data():
     return [(torch.tensor([[x]]), torch.tensor([[y]])) for x, y in zip(XS, YS)]
 
 
+@pytest.mark.parametrize("boundary", ["epoch", "global"])
 @pytest.mark.parametrize("k", [1, 2, 3])
-def test_training_step_formula_with_accumulation(k):
+def test_training_step_formula_with_accumulation(k, boundary):
+    """5 samples an epoch. ``"global"``: a step every k iterations of the run (upstream's rule, windows straddle
+    epochs). ``"epoch"``: windows restart each epoch, the last one (5 mod k samples) steps at the epoch end, and
+    every window's update is the mean gradient of its samples."""
     model = nn.Linear(1, 1, bias=False)
     nn.init.zeros_(model.weight)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -84,22 +88,26 @@ def test_training_step_formula_with_accumulation(k):
         nn.functional.mse_loss,
         gradient_accumulation_steps=k,
         output_transform=lambda x, y, y_pred, loss: (y_pred, loss.item()),
+        accumulation_boundary=boundary,
     )
     theta = 0.0
     acc = 0.0
+    count = 0
     losses = []
 
     @trainer.on(ie.Events.ITERATION_COMPLETED)
     def check(engine):
-        nonlocal theta, acc
+        nonlocal theta, acc, count
         i = engine.state.iteration
         x, y = XS[(i - 1) % 5], YS[(i - 1) % 5]
         assert engine.state.output[1] == pytest.approx((theta * x - y) ** 2, rel=1e-5, abs=1e-5)
         losses.append(engine.state.output[1])
         acc += 2 * 0.1 * x * (theta * x - y)
-        if i % k == 0:
-            theta -= acc / k
-            acc = 0.0
+        count += 1
+        step = i % k == 0 if boundary == "global" else count == k or i % 5 == 0
+        if step:
+            theta -= acc / count
+            acc, count = 0.0, 0
         assert model.weight.item() == pytest.approx(theta, rel=1e-5, abs=1e-5)
 
     trainer.run(_linear_data(), max_epochs=2)
@@ -130,7 +138,9 @@ def test_trainer_matches_hand_written_loop(k):
     data = _mlp_data()
     epochs = 3
 
-    trainer = create_supervised_trainer(model, optimizer, nn.functional.mse_loss, gradient_accumulation_steps=k)
+    trainer = create_supervised_trainer(
+        model, optimizer, nn.functional.mse_loss, gradient_accumulation_steps=k, accumulation_boundary="global"
+    )
     outputs = []
     trainer.add_event_handler(ie.Events.ITERATION_COMPLETED, lambda e: outputs.append(e.state.output))
     trainer.run(data, max_epochs=epochs)
