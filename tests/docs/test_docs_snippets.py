@@ -7,7 +7,9 @@ skipped; it needs a reason. Pages added later (``docs/guides/*.md`` from any bra
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,11 +119,12 @@ def test_page_snippets_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict = {"__name__": "__docs__"}
-    for block in blocks:
-        exec(compile(block.code, f"docs/{page}:{block.line}", "exec"), namespace)
+    environ = dict(os.environ)
     try:
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
-    except ModuleNotFoundError:
-        pass
+        for block in blocks:
+            exec(compile(block.code, f"docs/{page}:{block.line}", "exec"), namespace)
+    finally:
+        os.environ.clear()  # a page may set variables for itself (e.g. a logger's option)
+        os.environ.update(environ)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
