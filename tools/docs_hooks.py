@@ -1,7 +1,7 @@
 """mkdocs hooks for the documentation site: the API reference and the navigation, generated at build time.
 
 The reference has one page per public module of ``ignite`` (private ``_`` modules skipped). A module's names are
-its ``__all__`` (or, without one, the public names it defines). Each object is documented in full once, on the
+its ``__all__`` (or, without one, the public names it defines) and the names of its lazy table. Each object is documented in full once, on the
 page of the module that defines it (or, when that module is private, of the first public module exporting it);
 every other page that exports it lists it with a link there. So a name added to an ``__all__`` later appears in
 the reference without editing any page, and ``tests/docs/test_reference.py`` checks that every one does.
@@ -106,6 +106,9 @@ def build_reference() -> Reference:
         exported = getattr(runtime, "__all__", None)
         if exported is None:
             exported = [n for n, m in static.members.items() if not n.startswith("_") and not m.is_alias]
+        # names a lazy package serves beyond its __all__ (ignite.handlers.ExactResume, ...) are public too
+        lazy = getattr(runtime, "_NAMES", {})
+        exported = list(dict.fromkeys([*exported, *(n for n in lazy if not n.startswith("_"))]))
         entries = []
         for name in exported:
             member = static.members.get(name)
