@@ -1,13 +1,14 @@
 """mkdocs hooks for the documentation site: the API reference and the navigation, generated at build time.
 
-The reference has one page per public module of ``ignite`` (private ``_`` modules skipped). A module's names are
-its ``__all__`` (or, without one, the public names it defines) and the names of its lazy table. Each object is documented in full once, on the
-page of the module that defines it (or, when that module is private, of the first public module exporting it);
-every other page that exports it lists it with a link there. So a name added to an ``__all__`` later appears in
-the reference without editing any page, and ``tests/docs/test_reference.py`` checks that every one does.
+The reference has one page per public module of ``ignite`` (private ``_`` modules skipped). A module's names
+are its ``__all__`` (or, without one, the public names it defines) and the names of its lazy table. Each object
+is documented in full once, on the page of the module that defines it (or, when that module is private, of the
+first public module exporting it); every other page that exports it lists it with a link there. So a name added
+to an ``__all__`` later appears in the reference without editing any page, and
+``tests/docs/test_docs_reference.py`` checks that every one does.
 
-Guides dropped into ``docs/guides/`` are added to the "How-to guides" section of the nav when mkdocs.yml does not
-list them, titled by their first ``# `` heading.
+Guides dropped into ``docs/guides/`` are added to the "How-to guides" section of the nav when mkdocs.yml does
+not list them, titled by their first ``# `` heading.
 """
 
 from __future__ import annotations
