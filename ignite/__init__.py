@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 __version__ = "0.6.0"
+__implementation__ = "ignite-ng"  # upstream's ignite has no such name: ``python -m ignite`` tells them apart
 
 _SUBMODULES = ("contrib", "distributed", "engine", "exceptions", "handlers", "metrics", "utils", "base")
 

@@ -263,7 +263,8 @@ class ClearMLSaver(DiskSaver):
         logger: the :class:`ClearMLLogger` whose task receives the models; default: the current task.
         output_uri: where ClearML uploads the models (``task.output_uri``).
         dirname: the local directory; default: a new temporary directory (shared by all ranks).
-        args, kwargs: passed to :class:`~ignite.handlers.checkpoint.DiskSaver` (``atomic`` defaults to False).
+        *args: passed to :class:`~ignite.handlers.checkpoint.DiskSaver`.
+        **kwargs: passed to :class:`~ignite.handlers.checkpoint.DiskSaver` (``atomic`` defaults to False).
     """
 
     def __init__(
