@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -33,6 +33,28 @@ def update_dataloader(dataloader: DataLoader, new_batch_sampler: BatchSampler) -
     return type(dataloader)(**params)
 
 
+class _Pass:
+    """One pass of a :class:`ReproducibleBatchSampler`: drawn at the first ``next`` (as a generator would be, so
+    the RNG use matches a plain loader's) or earlier by ``draw``."""
+
+    def __init__(self, owner: ReproducibleBatchSampler) -> None:
+        self._owner = owner
+        self._batches: Iterator[list[int]] | None = None
+
+    def draw(self) -> None:
+        if self._batches is None:
+            self._owner.setup_batch_indices()
+            self._batches = iter(self._owner.batch_indices or [])
+
+    def __iter__(self) -> _Pass:
+        return self
+
+    def __next__(self) -> list[int]:
+        if self._batches is None:
+            self.draw()
+        return next(self._batches)  # type: ignore[arg-type]
+
+
 class ReproducibleBatchSampler(BatchSampler):
     """Batch sampler that draws one pass of ``batch_sampler`` at ``__iter__`` and can skip its first batches.
 
@@ -56,9 +78,15 @@ class ReproducibleBatchSampler(BatchSampler):
             self.batch_indices = self.batch_indices[self.start_iteration :]
             self.start_iteration = None
 
-    def __iter__(self) -> Generator:
-        self.setup_batch_indices()
-        yield from self.batch_indices  # type: ignore[misc]
+    def __iter__(self) -> Iterator[list[int]]:
+        self._pending = _Pass(self)
+        return self._pending
+
+    def _draw_pending(self) -> None:
+        """Draw the pass of the iterator handed out last, if its first batch was not asked for yet."""
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            pending.draw()
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
@@ -173,6 +201,10 @@ class DeterministicEngine(Engine):
 
         rng_states = None if exact_skip is not None else getattr(self.state, "rng_states", None)
         if rng_states is not None and self._dataloader_len and self.state.iteration % self._dataloader_len > 0:
+            # the interrupted pass is drawn from its seed before the saved states replace the RNG's
+            batch_sampler = getattr(self.state.dataloader, "batch_sampler", None)
+            if isinstance(batch_sampler, ReproducibleBatchSampler):
+                batch_sampler._draw_pending()
             _set_rng_states(rng_states)
             self.state.rng_states = None  # type: ignore[attr-defined]
 

@@ -582,3 +582,24 @@ def test_rng_states_restored_only_mid_pass():
     engine.load_state_dict({"iteration": 4, "epoch_length": 4, "max_epochs": 3, "rng_states": states})
     engine.run(list(range(4)))
     assert engine.state.rng_states is states  # pass boundary: left untouched
+
+
+def test_resume_mid_pass_with_saved_rng_states_replays_the_remaining_batches():
+    """A state saved inside a pass (its ``rng_states`` restored on resume) gives the batches the uninterrupted run
+    gave: the interrupted pass is drawn from its seed before the saved states are put back."""
+
+    def run(state=None):
+        seen = []
+        engine = DeterministicEngine(lambda e, b: seen.append(b.tolist()))
+        saved = {}
+        engine.add_event_handler(Events.ITERATION_COMPLETED(once=2), lambda e: saved.update(e.state_dict()))
+        if state is not None:
+            engine.load_state_dict(state)
+        manual_seed(0)
+        engine.run(DataLoader(list(range(6)), batch_size=2, shuffle=True), max_epochs=2)
+        return seen, saved
+
+    full, saved = run()
+    assert saved["rng_states"] is not None and saved["iteration"] == 2
+    resumed, _ = run(saved)
+    assert resumed == full[2:]
