@@ -7,25 +7,19 @@ import math
 import numbers
 import time
 import warnings
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any
 
 from ignite.base import Serializable
 from ignite.engine._dispatch import (
-    CALL_ARGS,
-    CALL_BARE,
-    CALL_ENGINE,
-    CALL_ENGINE_ARGS,
-    EVERY_ENGINE,
-    FILTERED,
-    ONCE_ENGINE,
     _EngineRef,
     _event_key,
     _FilteredHandler,
     _HandlerRegistry,
-    compile_handlers,
+    call_compiled,
+    dispatch_event,
+    fire_with_arguments,
 )
 from ignite.engine.events import (
     _DEFAULT_EVENT_TO_ATTR,
@@ -40,7 +34,6 @@ from ignite.engine.utils import _check_signature, _to_hours_mins_secs
 
 __all__ = ["Engine"]
 
-_ENGINE_NOT_RESOLVED = "Engine reference not resolved. Cannot execute event handler."
 _SWITCH_TO_MAX_ITERS = (
     "To switch from max_epochs to max_iters mode during resume, you must first reset by setting "
     "'engine.state.max_epochs = None' before calling run()."
@@ -80,11 +73,6 @@ def _get_none_data_iter(size: int) -> Iterator:
     """Iterator yielding ``None`` ``size`` times (the data of a ``run(data=None, epoch_length=...)``)."""
     for _ in range(size):
         yield None
-
-
-def _is_self_or_dead(ref: weakref.ref, engine: Any) -> bool:
-    target = ref()
-    return target is engine or target is None
 
 
 def _check_count(name: str, value: Any) -> None:
@@ -339,70 +327,10 @@ class Engine(Serializable):
         else:
             self._dispatch_event(event_name, handlers)
 
-    def _dispatch_event(self, event_name: Any, handlers: Any) -> None:
-        """Run the compiled handlers of one event (no event arguments); the hot path of firing."""
-        self.last_event_name = event_name
-        compiled = handlers._compiled
-        if compiled is None:
-            compiled = compile_handlers(handlers, self, self._mapping())
-        # index loop with list-iterator semantics: a handler that changes this event's list (appends a
-        # handler, removes one) is seen at once, as when iterating the live list
-        i, n = 0, len(compiled)
-        while i < n:
-            kind, func, extra = compiled[i]
-            i += 1
-            if kind == CALL_ENGINE:
-                func(self)
-            elif kind == EVERY_ENGINE:
-                if not getattr(self.state, extra[0]) % extra[1]:
-                    func(self)
-            elif kind == ONCE_ENGINE:
-                if getattr(self.state, extra[0]) in extra[1]:
-                    func(self)
-            elif kind == CALL_BARE:
-                func()
-            else:
-                self._call_compiled(kind, func, extra)
-            if handlers._compiled is not compiled:
-                compiled = handlers._compiled or compile_handlers(handlers, self, self._mapping())
-                n = len(compiled)
-
-    def _call_compiled(self, kind: int, func: Callable, extra: tuple) -> None:
-        """The less common compiled calling conventions (extra arguments, custom filters, other engines)."""
-        if kind == FILTERED:
-            attr, flt, kind, extra = extra
-            if not flt(self, getattr(self.state, attr)):
-                return
-            if kind == CALL_ENGINE:
-                func(self)
-                return
-            if kind == CALL_BARE:
-                func()
-                return
-        rest, kwargs, args = extra
-        if kind == CALL_ENGINE_ARGS:
-            func(self, *rest, **kwargs)
-        elif kind == CALL_ARGS:
-            func(*rest, **kwargs)
-        else:
-            engine = args[0]()
-            if engine is None:
-                raise RuntimeError(_ENGINE_NOT_RESOLVED)
-            func(engine, *rest, **kwargs)
-
-    def _fire_with_arguments(self, handlers: list, event_args: tuple, event_kwargs: dict) -> None:
-        for func, args, kwargs in handlers:
-            call_kwargs = {**kwargs, **event_kwargs} if event_kwargs else kwargs
-            first = args[0] if args else None
-            # the engine reference is the private _EngineRef (or an upstream-style weakref to this engine; a
-            # dead weakref is taken for a dead engine's); any other weakref is a user argument, passed through
-            if type(first) is _EngineRef or (isinstance(first, weakref.ref) and _is_self_or_dead(first, self)):
-                engine = first()
-                if engine is None:
-                    raise RuntimeError(_ENGINE_NOT_RESOLVED)
-                func(engine, *event_args, *args[1:], **call_kwargs)
-            else:
-                func(*event_args, *args, **call_kwargs)
+    # the compiled-entry interpreter lives beside the format it decodes; bound here as methods
+    _dispatch_event = dispatch_event
+    _call_compiled = call_compiled
+    _fire_with_arguments = fire_with_arguments
 
     def fire_event(self, event_name: Any) -> None:
         """Fire a registered event (typically a custom one) now."""
