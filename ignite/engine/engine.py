@@ -553,11 +553,29 @@ class Engine(Serializable):
 
         A finished engine starts a new run; a terminated, interrupted or loaded one resumes.
         """
+        self._check_run_call(data, max_epochs, max_iters, epoch_length)
+        self._update_debug()
+        state = self.state
+        if self._event_to_attr is not None and state.__dict__.get("_event_to_attr") is not self._event_to_attr:
+            state._event_to_attr = self._event_to_attr
+
+        if self._starts_new_run():
+            self._begin_new_run(data, max_epochs, max_iters, epoch_length)
+        elif self._internal_run_generator is None:
+            self._begin_resume(data, epoch_length)
+        # else: an interrupted run continues where it was suspended
+
+        if self._dataloader_iter is None:
+            state.dataloader = data
+        return self._advance((max_epochs, max_iters))
+
+    def _check_run_call(
+        self, data: Iterable | None, max_epochs: int | None, max_iters: int | None, epoch_length: int | None
+    ) -> None:
+        """Phase 1: reject bad arguments; a raised limit of an unfinished run is applied to the state."""
         if data is not None and not isinstance(data, Iterable):
             raise TypeError("Argument data should be iterable")
         _check_run_arguments(max_epochs, max_iters, epoch_length)
-        run_limits = (max_epochs, max_iters)
-        self._update_debug()
         state = self.state
         if max_epochs is not None and max_iters is not None:
             raise ValueError(
@@ -573,79 +591,77 @@ class Engine(Serializable):
         if state.max_iters is not None:
             self._check_and_set_max_iters(max_iters)
 
-        if self._event_to_attr is not None and state.__dict__.get("_event_to_attr") is not self._event_to_attr:
-            state._event_to_attr = self._event_to_attr
+    def _starts_new_run(self) -> bool:
+        """A never-run (or reset) engine, or a finished one with no suspended run, starts from zero."""
+        state = self.state
+        if state.max_epochs is None and state.max_iters is None:
+            return True
+        return self._is_done(state) and self._internal_run_generator is None
 
-        new_state = (state.max_epochs is None and state.max_iters is None) or (
-            self._is_done(state) and self._internal_run_generator is None
-        )
-        if new_state:
-            if data is None and epoch_length is None and state.epoch_length is None:
-                raise ValueError("epoch_length should be provided if data is None")
+    def _begin_new_run(
+        self, data: Iterable | None, max_epochs: int | None, max_iters: int | None, epoch_length: int | None
+    ) -> None:
+        """Phase 2a: reset the counters and set the stop criterion and epoch length of a fresh run."""
+        state = self.state
+        if data is None and epoch_length is None and state.epoch_length is None:
+            raise ValueError("epoch_length should be provided if data is None")
+        if epoch_length is None:
+            epoch_length = self._get_data_length(data) if data is not None else None
             if epoch_length is None:
-                epoch_length = self._get_data_length(data) if data is not None else None
-                if epoch_length is None:
-                    epoch_length = state.epoch_length
-            if epoch_length is not None and epoch_length < 1:
-                raise ValueError("Input data has zero size. Please provide non-empty data")
-            if max_iters is None:
-                if max_epochs is None:
-                    max_epochs = 1
-            else:
-                max_epochs = None
-            self._discard_suspended_run()
-            state.iteration = 0
-            state.epoch = 0
-            state.max_epochs = max_epochs
-            state.max_iters = max_iters
-            state.epoch_length = epoch_length
-            self._init_iter = None
-            if max_iters is not None:
-                self.logger.info("Engine run starting with max_iters=%s.", max_iters)
-            else:
-                self.logger.info("Engine run starting with max_epochs=%s.", max_epochs)
-        elif self._internal_run_generator is None:
-            if state.epoch_length is not None:
-                if epoch_length is not None and epoch_length != state.epoch_length:
-                    raise ValueError(
-                        "Argument epoch_length should be same as in the state, "
-                        f"but given {epoch_length} vs {state.epoch_length}"
-                    )
-            else:
-                if epoch_length is None and data is not None:
-                    epoch_length = self._get_data_length(data)
-                if epoch_length is not None:
-                    if epoch_length < 1:
-                        raise ValueError("Input data has zero size. Please provide non-empty data")
-                    state.epoch_length = epoch_length
-            if state.max_iters is not None:
-                self.logger.info(
-                    "Engine run resuming from iteration %s, epoch %s until %s iterations",
-                    state.iteration,
-                    state.epoch,
-                    state.max_iters,
-                )
-            else:
-                self.logger.info(
-                    "Engine run resuming from iteration %s, epoch %s until %s epochs",
-                    state.iteration,
-                    state.epoch,
-                    state.max_epochs,
-                )
-            if state.epoch_length is None and data is None:
-                raise ValueError("epoch_length should be provided if data is None")
-            if self.should_terminate:
-                self._init_iter = 0
+                epoch_length = state.epoch_length
+        if epoch_length is not None and epoch_length < 1:
+            raise ValueError("Input data has zero size. Please provide non-empty data")
+        if max_iters is not None:
+            max_epochs = None
+        elif max_epochs is None:
+            max_epochs = 1
+        self._discard_suspended_run()
+        state.iteration = 0
+        state.epoch = 0
+        state.max_epochs = max_epochs
+        state.max_iters = max_iters
+        state.epoch_length = epoch_length
+        self._init_iter = None
+        if max_iters is not None:
+            self.logger.info("Engine run starting with max_iters=%s.", max_iters)
+        else:
+            self.logger.info("Engine run starting with max_epochs=%s.", max_epochs)
 
-        if self._dataloader_iter is None:
-            state.dataloader = data
+    def _begin_resume(self, data: Iterable | None, epoch_length: int | None) -> None:
+        """Phase 2b: continue a terminated or loaded run from its counters (the epoch length must agree)."""
+        state = self.state
+        if state.epoch_length is not None:
+            if epoch_length is not None and epoch_length != state.epoch_length:
+                raise ValueError(
+                    "Argument epoch_length should be same as in the state, "
+                    f"but given {epoch_length} vs {state.epoch_length}"
+                )
+        else:
+            if epoch_length is None and data is not None:
+                epoch_length = self._get_data_length(data)
+            if epoch_length is not None:
+                if epoch_length < 1:
+                    raise ValueError("Input data has zero size. Please provide non-empty data")
+                state.epoch_length = epoch_length
+        if state.max_iters is not None:
+            until, unit = state.max_iters, "iterations"
+        else:
+            until, unit = state.max_epochs, "epochs"
+        self.logger.info(
+            "Engine run resuming from iteration %s, epoch %s until %s %s", state.iteration, state.epoch, until, unit
+        )
+        if state.epoch_length is None and data is None:
+            raise ValueError("epoch_length should be provided if data is None")
+        if self.should_terminate:
+            self._init_iter = 0
 
-        if self._internal_run_generator is None:
+    def _advance(self, run_limits: tuple[int | None, int | None]) -> State:
+        """Phase 3: step the run generator (new or suspended) until the run ends or is interrupted."""
+        gen = self._internal_run_generator
+        if gen is None:
             gen = self._internal_run_as_gen()
             if self.interrupt_resume_enabled:
                 self._internal_run_generator = gen
-        else:
-            gen = self._internal_run_generator
         self._run_limits = run_limits
         self._executing = True
         try:
