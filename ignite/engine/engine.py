@@ -393,29 +393,8 @@ class Engine(Serializable):
         still applies, as if the state had been loaded before the call. A suspended (interrupted) run is
         discarded instead.
         """
-        if "iteration" in state_dict and "epoch" in state_dict:
-            raise ValueError(
-                "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
-                f"Found both: iteration={state_dict['iteration']}, epoch={state_dict['epoch']}."
-            )
-        if isinstance(state_dict, Mapping) and ("iteration" in state_dict or "epoch" in state_dict):
-            state_dict = dict(state_dict)
-            it, ep = state_dict.get("iteration"), state_dict.get("epoch")
-            if it == 0 or ep == 0:
-                state_dict["iteration"] = state_dict["epoch"] = 0
-            else:
-                el = state_dict.get("epoch_length")
-                if el is None or el <= 0:
-                    raise ValueError(
-                        "epoch_length must be a positive integer to calculate missing 'iteration' or 'epoch' "
-                        f"key. Input state_dict: {state_dict}"
-                    )
-                if it is None:
-                    state_dict["iteration"] = ep * el
-                else:
-                    state_dict["epoch"] = it // el
+        state_dict = self._with_both_counters(state_dict)
         super().load_state_dict(state_dict)
-
         for k in self._state_dict_user_keys:
             if k not in state_dict:
                 raise ValueError(
@@ -425,20 +404,7 @@ class Engine(Serializable):
         epoch_length = state_dict["epoch_length"]
         iteration = state_dict["iteration"]
         epoch = iteration // epoch_length if epoch_length else state_dict.get("epoch", 0) or 0
-        if state_dict.get("max_epochs") is not None:
-            self._validate_max("max_epochs", state_dict["max_epochs"], epoch, "epoch")
-        if state_dict.get("max_iters") is not None:
-            self._validate_max("max_iters", state_dict["max_iters"], iteration, "iteration")
-        continues = self._executing and self._run_limits is not None
-        run_max_epochs, run_max_iters = self._run_limits if continues else (None, None)  # type: ignore[misc]
-        if run_max_epochs is not None:
-            if state_dict.get("max_iters") is not None:
-                raise ValueError(_SWITCH_TO_MAX_EPOCHS)
-            self._validate_max("max_epochs", run_max_epochs, epoch, "epoch")
-        if run_max_iters is not None:
-            if state_dict.get("max_epochs") is not None:
-                raise ValueError(_SWITCH_TO_MAX_ITERS)
-            self._validate_max("max_iters", run_max_iters, iteration, "iteration")
+        run_limits = self._check_loaded_limits(state_dict, epoch, iteration)
 
         for k in self._state_dict_user_keys:
             setattr(self.state, k, state_dict[k])
@@ -451,13 +417,67 @@ class Engine(Serializable):
         if "max_iters" in state_dict:
             self.state.max_epochs = None
             self.state.max_iters = state_dict["max_iters"]
+
         if not self._executing:
             self._discard_suspended_run()
-            return
-        if not continues:  # loaded at TERMINATE/COMPLETED: the next run() resumes from it
-            return
-        # loaded from inside the running loop: never close the executing generator; the loop's next check
-        # drops the current epoch and continues from the loaded counters
+        elif run_limits is not None:  # else loaded at TERMINATE/COMPLETED: the next run() resumes from it
+            self._continue_from_loaded(*run_limits)
+
+    @staticmethod
+    def _with_both_counters(state_dict: Mapping) -> Mapping:
+        """``state_dict`` with ``iteration`` and ``epoch`` both set when it gives one of them."""
+        if "iteration" in state_dict and "epoch" in state_dict:
+            raise ValueError(
+                "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
+                f"Found both: iteration={state_dict['iteration']}, epoch={state_dict['epoch']}."
+            )
+        if not (isinstance(state_dict, Mapping) and ("iteration" in state_dict or "epoch" in state_dict)):
+            return state_dict
+        state_dict = dict(state_dict)
+        it, ep = state_dict.get("iteration"), state_dict.get("epoch")
+        if it == 0 or ep == 0:
+            state_dict["iteration"] = state_dict["epoch"] = 0
+            return state_dict
+        el = state_dict.get("epoch_length")
+        if el is None or el <= 0:
+            raise ValueError(
+                "epoch_length must be a positive integer to calculate missing 'iteration' or 'epoch' "
+                f"key. Input state_dict: {state_dict}"
+            )
+        if it is None:
+            state_dict["iteration"] = ep * el
+        else:
+            state_dict["epoch"] = it // el
+        return state_dict
+
+    def _check_loaded_limits(
+        self, state_dict: Mapping, epoch: int, iteration: int
+    ) -> tuple[int | None, int | None] | None:
+        """Validate the loaded stop criterion, and the limits of the executing :meth:`run` call if any.
+
+        Returns those limits when the state is loaded from inside the running loop (the run continues from
+        it), else ``None``.
+        """
+        if state_dict.get("max_epochs") is not None:
+            self._validate_max("max_epochs", state_dict["max_epochs"], epoch, "epoch")
+        if state_dict.get("max_iters") is not None:
+            self._validate_max("max_iters", state_dict["max_iters"], iteration, "iteration")
+        if not self._executing or self._run_limits is None:
+            return None
+        run_max_epochs, run_max_iters = self._run_limits
+        if run_max_epochs is not None:
+            if state_dict.get("max_iters") is not None:
+                raise ValueError(_SWITCH_TO_MAX_EPOCHS)
+            self._validate_max("max_epochs", run_max_epochs, epoch, "epoch")
+        if run_max_iters is not None:
+            if state_dict.get("max_epochs") is not None:
+                raise ValueError(_SWITCH_TO_MAX_ITERS)
+            self._validate_max("max_iters", run_max_iters, iteration, "iteration")
+        return self._run_limits
+
+    def _continue_from_loaded(self, run_max_epochs: int | None, run_max_iters: int | None) -> None:
+        """Loaded from inside the running loop: never close the executing generator; the loop's next check drops
+        the current epoch and continues from the loaded counters, under the limits of the running call."""
         if run_max_epochs is not None:
             self.state.max_epochs = run_max_epochs
         if run_max_iters is not None:
@@ -792,64 +812,62 @@ class Engine(Serializable):
             raise e
 
     def _run_once_on_dataset_as_gen(self) -> Generator:
-        """One epoch: fetch batches, run the process function, fire the per-iteration events."""
-        fire = self._fire_event
-        fast = self._fast_fire
-        # fast: call the compiled handler lists directly; otherwise every event goes through _fire_event
-        emit = self._dispatch_event if fast else (lambda event, _: fire(event))
-        registry = self._event_handlers
-        by_name = registry.by_name
-        version = -1
-        h_gbs = h_gbc = h_its = h_itc = True
-        process = self._process_function
-        iter_counter = self._init_iter or 0
-        self._init_iter = None
-        epoch_length = self.state.epoch_length
-        just_restarted = False
+        """One epoch: the iteration loop, then what ends it early (``terminate_epoch``, an exception)."""
         try:
             if self._dataloader_iter is None:
                 raise RuntimeError(
                     "Internal error, self._dataloader_iter is None. Please, file an issue if you encounter this error."
                 )
+            cut_at = yield from self._run_iterations_as_gen()
+        except (_EngineTerminateException, _EngineReloadSignal):
+            raise
+        except Exception as e:
+            self.logger.error("Current run is terminating due to exception: %s", e)
+            self._handle_exception(e)
+            return
+        if cut_at is not None:  # terminate_epoch(): its handlers run outside the handling of errors above
+            self._fire_event(Events.TERMINATE_SINGLE_EPOCH, iter_counter=cut_at)
+            self._setup_dataloader_iter()
+
+    def _run_iterations_as_gen(self) -> Generator[State, None, int | None]:  # noqa: C901 - the hot loop: flat, one call per event
+        """The iterations of one epoch: fetch a batch, run the process function, fire the per-iteration events.
+
+        Returns ``None`` at the end of the epoch, or the epoch's iteration count when ``terminate_epoch`` cut it.
+        This is the hot path: everything it reads per iteration is a local, and each event costs one call to the
+        compiled handler list only when the event has handlers.
+        """
+        fire = self._fire_event
+        fast = self._fast_fire
+        # fast: call the compiled handler lists directly; otherwise every event goes through _fire_event
+        emit = self._dispatch_event if fast else (lambda event, _: fire(event))
+        registry = self._event_handlers
+        version = -1
+        h_gbs = h_gbc = h_its = h_itc = None
+        process = self._process_function
+        iter_counter = self._init_iter or 0
+        self._init_iter = None
+        epoch_length = self.state.epoch_length
+        try:
             while True:
                 state = self.state
-                if fast and version != registry.version:
+                if version != registry.version:
                     version = registry.version
-                    h_gbs = by_name.get("GET_BATCH_STARTED")
-                    h_gbc = by_name.get("GET_BATCH_COMPLETED")
-                    h_its = by_name.get("ITERATION_STARTED")
-                    h_itc = by_name.get("ITERATION_COMPLETED")
+                    h_gbs, h_gbc, h_its, h_itc = self._per_iteration_handlers(fast)
                 state.batch = None
                 has_loader = state.dataloader is not None
-                if has_loader and not just_restarted and h_gbs:
+                if has_loader and h_gbs:
                     emit(_GET_BATCH_STARTED, h_gbs)
                     if self._stop_flag:
                         yield from self._check()
                 try:
-                    state.batch = next(self._dataloader_iter)
+                    state.batch = next(self._dataloader_iter)  # type: ignore[arg-type]
                 except StopIteration:
-                    if epoch_length is None:
-                        epoch_length = state.epoch_length = iter_counter
-                        if state.max_iters is not None:
-                            state.max_epochs = math.ceil(state.max_iters / epoch_length)
-                        break
-                    if just_restarted:
-                        if not self._is_done(state):
-                            total = state.max_iters if state.max_iters is not None else epoch_length * state.max_epochs
-                            warnings.warn(
-                                "Data iterator can not provide data anymore but required total number of "
-                                "iterations to run is not reached. "
-                                f"Current iteration: {state.iteration} vs Total iterations to run : {total}"
-                            )
-                        break
-                    if has_loader:
-                        fire(_DATALOADER_STOP_ITERATION)
-                        if self._stop_flag:
-                            yield from self._check()
-                    self._setup_dataloader_iter()
-                    just_restarted = True
-                    continue
-                just_restarted = False
+                    if (yield from self._on_data_exhausted(iter_counter, epoch_length, has_loader)):
+                        return None
+                    # a fresh iterator gave this batch (without GET_BATCH_STARTED); its handlers may have changed
+                    has_loader = state.dataloader is not None
+                    version = registry.version
+                    h_gbs, h_gbc, h_its, h_itc = self._per_iteration_handlers(fast)
                 state.output = None
                 if has_loader:
                     if h_gbc:
@@ -871,19 +889,59 @@ class Engine(Serializable):
                 if self._stop_flag:
                     yield from self._check()
 
-                if epoch_length is not None and iter_counter == epoch_length:
-                    break
-                if state.max_iters is not None and state.iteration == state.max_iters:
+                if iter_counter == epoch_length:  # never equal while the epoch length is unknown (None)
+                    return None
+                if state.iteration == state.max_iters:
                     self.should_terminate = True
                     raise _EngineTerminateException()
-
         except _EngineTerminateSingleEpochException:
-            self._fire_event(Events.TERMINATE_SINGLE_EPOCH, iter_counter=iter_counter)
-            self._setup_dataloader_iter()
-        except (_EngineTerminateException, _EngineReloadSignal):
-            raise
-        except GeneratorExit:
-            raise
-        except Exception as e:
-            self.logger.error("Current run is terminating due to exception: %s", e)
-            self._handle_exception(e)
+            return iter_counter
+
+    def _per_iteration_handlers(self, fast: bool) -> tuple:
+        """The handler lists of ``GET_BATCH_STARTED/COMPLETED`` and ``ITERATION_STARTED/COMPLETED`` (``None``
+        where an event has none yet); the epoch loop reads them again when the registry replaces a list.
+
+        Without the fast path every event goes through ``_fire_event``: all four are then ``True``.
+        """
+        if not fast:
+            return True, True, True, True
+        by_name = self._event_handlers.by_name
+        return (
+            by_name.get("GET_BATCH_STARTED"),
+            by_name.get("GET_BATCH_COMPLETED"),
+            by_name.get("ITERATION_STARTED"),
+            by_name.get("ITERATION_COMPLETED"),
+        )
+
+    def _on_data_exhausted(
+        self, iter_counter: int, epoch_length: int | None, has_loader: bool
+    ) -> Generator[State, None, bool]:
+        """The data iterator ran out before the epoch's end (the cold branch of the epoch loop).
+
+        Data of unknown length has now given its epoch length: the epoch ends (``True``). Otherwise
+        ``DATALOADER_STOP_ITERATION`` fires and a fresh iterator gives the next batch (``False``); when it gives
+        nothing either, the epoch ends with a warning if the run is short of its iterations.
+        """
+        state = self.state
+        if epoch_length is None:
+            state.epoch_length = iter_counter
+            if state.max_iters is not None:
+                state.max_epochs = math.ceil(state.max_iters / iter_counter)
+            return True
+        if has_loader:
+            self._fire_event(_DATALOADER_STOP_ITERATION)
+            if self._stop_flag:
+                yield from self._check()
+        self._setup_dataloader_iter()
+        try:
+            state.batch = next(self._dataloader_iter)  # type: ignore[arg-type]
+        except StopIteration:
+            if not self._is_done(state):
+                total = state.max_iters if state.max_iters is not None else epoch_length * state.max_epochs
+                warnings.warn(
+                    "Data iterator can not provide data anymore but required total number of "
+                    "iterations to run is not reached. "
+                    f"Current iteration: {state.iteration} vs Total iterations to run : {total}"
+                )
+            return True
+        return False
