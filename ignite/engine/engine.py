@@ -302,6 +302,73 @@ class Engine(Serializable):
             raise ValueError(f"Input handler '{handler}' is not found among registered event handlers")
         handlers[:] = kept
 
+    # ------------------------------------------------------- handler surgery
+    # The library's own tools (profilers, resume, preemption) place and inspect handlers through these methods;
+    # no other module builds or edits the stored ``(handler, args, kwargs)`` entries. They skip the signature
+    # check of add_event_handler: the caller states whether the handler takes the engine.
+
+    def _new_entry(self, event_name: Any, handler: Callable, pass_engine: bool) -> tuple:
+        self._assert_allowed_event(event_name)
+        if isinstance(event_name, CallableEventWithFilter) and event_name.filter is not None:
+            handler = _FilteredHandler(handler, event_name, self)
+        return (handler, (_EngineRef(self),) if pass_engine else (), {})
+
+    def _prepend_handler(self, event_name: Any, handler: Callable, *, pass_engine: bool = True) -> tuple:
+        """Make ``handler`` the first to run on ``event_name`` (filters such as ``every=`` apply, as in
+        :meth:`add_event_handler`); it is called as ``handler(engine)``, or ``handler()`` with
+        ``pass_engine=False``. Returns the stored entry, for :meth:`_remove_entry`."""
+        entry = self._new_entry(event_name, handler, pass_engine)
+        self._event_handlers[event_name].insert(0, entry)
+        return entry
+
+    def _append_handler(self, event_name: Any, handler: Callable, *, pass_engine: bool = True) -> tuple:
+        """As :meth:`_prepend_handler`, but ``handler`` runs after those registered so far (also when added
+        while ``event_name`` fires: it runs in that same firing)."""
+        entry = self._new_entry(event_name, handler, pass_engine)
+        self._event_handlers[event_name].append(entry)
+        return entry
+
+    def _stored(self, event_name: Any) -> list:
+        """The live list of ``event_name``'s entries, or a new empty list (not stored) if it has none."""
+        handlers = self._event_handlers.by_name.get(_event_key(event_name))
+        return handlers if handlers is not None else []
+
+    def _remove_entry(self, event_name: Any, entry: tuple) -> bool:
+        """Remove exactly ``entry`` (as returned by :meth:`_prepend_handler`/:meth:`_append_handler`); whether it
+        was there."""
+        handlers = self._stored(event_name)
+        for i, stored in enumerate(handlers):
+            if stored is entry:
+                del handlers[i]
+                return True
+        return False
+
+    def _handlers_of(self, event_name: Any) -> list[Callable]:
+        """The callables stored for ``event_name``, in firing order (a filtered handler is its filter wrapper)."""
+        return [entry[0] for entry in self._stored(event_name)]
+
+    def _handler_events(self) -> list[Any]:
+        """The events that have (or had) a handler list."""
+        return list(self._event_handlers)
+
+    def _move_handler_last(self, event_name: Any, handler: Callable) -> None:
+        """Move the first registration of ``handler`` on ``event_name`` to the end of that event's handlers."""
+        handlers = self._stored(event_name)
+        for i, entry in enumerate(handlers):
+            if self._handler_matches(entry[0], handler):
+                if i != len(handlers) - 1:
+                    handlers.append(handlers.pop(i))
+                return
+
+    def _replace_handlers(self, event_name: Any, replace: Callable[[Callable], Callable]) -> None:
+        """Replace each callable ``h`` stored for ``event_name`` by ``replace(h)``, keeping its place and its
+        arguments (``replace`` returns ``h`` itself to leave it)."""
+        handlers = self._stored(event_name)
+        for i, (func, args, kwargs) in enumerate(handlers):
+            new = replace(func)
+            if new is not func:
+                handlers[i] = (new, args, kwargs)
+
     def on(self, event_name: Any, *args: Any, **kwargs: Any) -> Callable:
         """Decorator form of :meth:`add_event_handler`; returns the function unchanged."""
 
