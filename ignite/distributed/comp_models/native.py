@@ -598,7 +598,7 @@ if has_native_dist_support:
             os.environ.update(copy_env_vars)
 
         @staticmethod
-        def spawn(
+        def spawn(  # noqa: C901 - split on branch multinode
             fn: Callable,
             args: tuple,
             kwargs_dict: Mapping | None = None,
