@@ -903,10 +903,8 @@ class Engine(Serializable):
         This is the hot path: everything it reads per iteration is a local, and each event costs one call to the
         compiled handler list only when the event has handlers.
         """
-        fire = self._fire_event
         fast = self._fast_fire
-        # fast: call the compiled handler lists directly; otherwise every event goes through _fire_event
-        emit = self._dispatch_event if fast else (lambda event, _: fire(event))
+        emit = self._emitter(fast)
         registry = self._event_handlers
         version = -1
         h_gbs = h_gbc = h_its = h_itc = None
@@ -958,11 +956,19 @@ class Engine(Serializable):
 
                 if iter_counter == epoch_length:  # never equal while the epoch length is unknown (None)
                     return None
-                if state.iteration == state.max_iters:
+                if state.max_iters is not None and state.iteration == state.max_iters:
                     self.should_terminate = True
                     raise _EngineTerminateException()
         except _EngineTerminateSingleEpochException:
             return iter_counter
+
+    def _emitter(self, fast: bool) -> Callable[[Any, Any], None]:
+        """How the epoch loop fires an event with handlers: ``emit(event, handlers)``. Fast: run the compiled
+        handler list directly; otherwise every event goes through ``_fire_event`` (overridden, or debug logs)."""
+        if fast:
+            return self._dispatch_event
+        fire = self._fire_event
+        return lambda event, _: fire(event)
 
     def _per_iteration_handlers(self, fast: bool) -> tuple:
         """The handler lists of ``GET_BATCH_STARTED/COMPLETED`` and ``ITERATION_STARTED/COMPLETED`` (``None``
