@@ -1,7 +1,8 @@
 """Handler storage, compilation and dispatch for :class:`~ignite.engine.engine.Engine`.
 
 Handlers are stored as upstream does, as ``(handler, args, kwargs)`` triples in per-event lists of
-``engine._event_handlers`` (other modules read and patch those lists). For speed each list also caches a
+``engine._event_handlers`` (user code may read and patch those lists; the library's own modules go through the
+engine's ``_prepend_handler``/``_append_handler``/``_handlers_of``/... methods). For speed each list also caches a
 "compiled" form: calling convention and filter resolved once, recomputed only when the list changes. The
 interpreter of that form (``dispatch_event``, ``call_compiled``) and the slow path for events fired with arguments
 (``fire_with_arguments``) live here too; the engine binds them as its methods.

@@ -730,9 +730,9 @@ class Engine(Serializable):
                 if epoch_length < 1:
                     raise ValueError("Input data has zero size. Please provide non-empty data")
                 state.epoch_length = epoch_length
-        if state.max_iters is not None:
-            until, unit = state.max_iters, "iterations"
-        else:
+        until: int | None = state.max_iters
+        unit = "iterations"
+        if until is None:
             until, unit = state.max_epochs, "epochs"
         self.logger.info(
             "Engine run resuming from iteration %s, epoch %s until %s %s", state.iteration, state.epoch, until, unit
