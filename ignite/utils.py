@@ -245,44 +245,42 @@ def _fmt_number(x: Any) -> str:
     return f"{x:.4f}"
 
 
+def _tensor_str(item: torch.Tensor) -> str:
+    """A scalar as a number, a vector as its first 10 values, anything larger as its shape."""
+    if item.ndim == 0:
+        return _fmt_number(item.item())
+    if item.ndim == 1:
+        values = item.tolist()
+        shown = ", ".join(_fmt_number(v) for v in values[:10])
+        return "[" + shown + (", ...]" if len(values) > 10 else "]")
+    return "Shape" + str(list(item.shape))
+
+
+def _append_str(out: list[str], item: Any, prefix: str = "") -> str | None:
+    """The display string of a number or tensor; containers append their lines to ``out`` and give ``None``."""
+    if isinstance(item, numbers.Number):
+        return prefix + _fmt_number(item)
+    if isinstance(item, torch.Tensor):
+        return prefix + _tensor_str(item)
+    if isinstance(item, dict):
+        for k, v in item.items():
+            s = _append_str(out, v, f"{k}: ")
+            if s is not None:
+                out.append(s)
+    elif isinstance(item, (list, tuple)) and len(item) > 0:
+        parts = [p for p in (_append_str(out, e) for e in item) if p is not None]
+        if parts:
+            out.append(prefix + ", ".join(parts))
+    elif isinstance(item, (list, tuple)) or item is None:
+        if prefix:  # an empty container or None under a key: the key alone
+            out.append(prefix)
+    return None
+
+
 def _to_str_list(data: Any) -> list[str]:
     """Flatten numbers, tensors and nested containers into display strings (4 decimals)."""
-    out: list[str] = []
-
-    def fmt(item: Any, prefix: str = "") -> str | None:
-        if isinstance(item, numbers.Number):
-            return prefix + _fmt_number(item)
-        if isinstance(item, torch.Tensor):
-            if item.ndim == 0:
-                return prefix + _fmt_number(item.item())
-            if item.ndim == 1:
-                values = item.tolist()
-                if len(values) > 10:
-                    return prefix + "[" + ", ".join(_fmt_number(v) for v in values[:10]) + ", ...]"
-                return prefix + "[" + ", ".join(_fmt_number(v) for v in values) + "]"
-            return prefix + "Shape" + str(list(item.shape))
-        if isinstance(item, dict):
-            for k, v in item.items():
-                s = fmt(v, f"{k}: ")
-                if s is not None:
-                    out.append(s)
-            return None
-        if isinstance(item, (list, tuple)):
-            if len(item) == 0:
-                if prefix:
-                    out.append(prefix)
-                return None
-            parts = [p for p in (fmt(e) for e in item) if p is not None]
-            if parts:
-                out.append(prefix + ", ".join(parts))
-            return None
-        if item is None:
-            if prefix:
-                out.append(prefix)
-            return None
-        return None
-
     if isinstance(data, numbers.Number):
         return [_fmt_number(data)]
-    fmt(data)
+    out: list[str] = []
+    _append_str(out, data)
     return out

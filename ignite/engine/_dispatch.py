@@ -1,8 +1,11 @@
-"""Handler storage and fast dispatch for :class:`~ignite.engine.engine.Engine`.
+"""Handler storage, compilation and dispatch for :class:`~ignite.engine.engine.Engine`.
 
 Handlers are stored as upstream does, as ``(handler, args, kwargs)`` triples in per-event lists of
-``engine._event_handlers`` (other modules read and patch those lists). For speed each list also caches a
-"compiled" form: calling convention and filter resolved once, recomputed only when the list changes.
+``engine._event_handlers`` (user code may read and patch those lists; the library's own modules go through the
+engine's ``_prepend_handler``/``_append_handler``/``_handlers_of``/... methods). For speed each list also caches a
+"compiled" form: calling convention and filter resolved once, recomputed only when the list changes. The
+interpreter of that form (``dispatch_event``, ``call_compiled``) and the slow path for events fired with arguments
+(``fire_with_arguments``) live here too; the engine binds them as its methods.
 """
 
 from __future__ import annotations
@@ -166,3 +169,83 @@ def compile_handlers(handlers: _HandlerList, engine: Any, event_to_attr: dict) -
         compiled.append((kind, func, extra))
     handlers._compiled = compiled
     return compiled
+
+
+# ------------------------------------------------------------------------------------------- interpreter
+# The engine binds these as its methods ``_dispatch_event``, ``_call_compiled`` and ``_fire_with_arguments``.
+
+_ENGINE_NOT_RESOLVED = "Engine reference not resolved. Cannot execute event handler."
+
+
+def dispatch_event(engine: Any, event_name: Any, handlers: _HandlerList) -> None:
+    """Run the compiled handlers of one event (no event arguments); the hot path of firing."""
+    engine.last_event_name = event_name
+    compiled = handlers._compiled
+    if compiled is None:
+        compiled = compile_handlers(handlers, engine, engine._mapping())
+    # index loop with list-iterator semantics: a handler that changes this event's list (appends a
+    # handler, removes one) is seen at once, as when iterating the live list
+    i, n = 0, len(compiled)
+    while i < n:
+        kind, func, extra = compiled[i]
+        i += 1
+        if kind == CALL_ENGINE:
+            func(engine)
+        elif kind == EVERY_ENGINE:
+            if not getattr(engine.state, extra[0]) % extra[1]:
+                func(engine)
+        elif kind == ONCE_ENGINE:
+            if getattr(engine.state, extra[0]) in extra[1]:
+                func(engine)
+        elif kind == CALL_BARE:
+            func()
+        else:
+            call_compiled(engine, kind, func, extra)
+        if handlers._compiled is not compiled:
+            compiled = handlers._compiled or compile_handlers(handlers, engine, engine._mapping())
+            n = len(compiled)
+
+
+def call_compiled(engine: Any, kind: int, func: Callable, extra: tuple) -> None:
+    """The less common compiled calling conventions (extra arguments, custom filters, other engines)."""
+    if kind == FILTERED:
+        attr, flt, kind, extra = extra
+        if not flt(engine, getattr(engine.state, attr)):
+            return
+        if kind == CALL_ENGINE:
+            func(engine)
+            return
+        if kind == CALL_BARE:
+            func()
+            return
+    rest, kwargs, args = extra
+    if kind == CALL_ENGINE_ARGS:
+        func(engine, *rest, **kwargs)
+    elif kind == CALL_ARGS:
+        func(*rest, **kwargs)
+    else:
+        target = args[0]()
+        if target is None:
+            raise RuntimeError(_ENGINE_NOT_RESOLVED)
+        func(target, *rest, **kwargs)
+
+
+def _is_self_or_dead(ref: weakref.ref, engine: Any) -> bool:
+    target = ref()
+    return target is engine or target is None
+
+
+def fire_with_arguments(engine: Any, handlers: list, event_args: tuple, event_kwargs: dict) -> None:
+    """Call the stored triples of one event with event arguments (``EXCEPTION_RAISED``, ``TERMINATE_SINGLE_EPOCH``)."""
+    for func, args, kwargs in handlers:
+        call_kwargs = {**kwargs, **event_kwargs} if event_kwargs else kwargs
+        first = args[0] if args else None
+        # the engine reference is the private _EngineRef (or an upstream-style weakref to this engine; a
+        # dead weakref is taken for a dead engine's); any other weakref is a user argument, passed through
+        if type(first) is _EngineRef or (isinstance(first, weakref.ref) and _is_self_or_dead(first, engine)):
+            target = first()
+            if target is None:
+                raise RuntimeError(_ENGINE_NOT_RESOLVED)
+            func(target, *event_args, *args[1:], **call_kwargs)
+        else:
+            func(*event_args, *args, **call_kwargs)

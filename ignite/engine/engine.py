@@ -7,25 +7,19 @@ import math
 import numbers
 import time
 import warnings
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any
 
 from ignite.base import Serializable
 from ignite.engine._dispatch import (
-    CALL_ARGS,
-    CALL_BARE,
-    CALL_ENGINE,
-    CALL_ENGINE_ARGS,
-    EVERY_ENGINE,
-    FILTERED,
-    ONCE_ENGINE,
     _EngineRef,
     _event_key,
     _FilteredHandler,
     _HandlerRegistry,
-    compile_handlers,
+    call_compiled,
+    dispatch_event,
+    fire_with_arguments,
 )
 from ignite.engine.events import (
     _DEFAULT_EVENT_TO_ATTR,
@@ -40,7 +34,6 @@ from ignite.engine.utils import _check_signature, _to_hours_mins_secs
 
 __all__ = ["Engine"]
 
-_ENGINE_NOT_RESOLVED = "Engine reference not resolved. Cannot execute event handler."
 _SWITCH_TO_MAX_ITERS = (
     "To switch from max_epochs to max_iters mode during resume, you must first reset by setting "
     "'engine.state.max_epochs = None' before calling run()."
@@ -80,11 +73,6 @@ def _get_none_data_iter(size: int) -> Iterator:
     """Iterator yielding ``None`` ``size`` times (the data of a ``run(data=None, epoch_length=...)``)."""
     for _ in range(size):
         yield None
-
-
-def _is_self_or_dead(ref: weakref.ref, engine: Any) -> bool:
-    target = ref()
-    return target is engine or target is None
 
 
 def _check_count(name: str, value: Any) -> None:
@@ -314,6 +302,73 @@ class Engine(Serializable):
             raise ValueError(f"Input handler '{handler}' is not found among registered event handlers")
         handlers[:] = kept
 
+    # ------------------------------------------------------- handler surgery
+    # The library's own tools (profilers, resume, preemption) place and inspect handlers through these methods;
+    # no other module builds or edits the stored ``(handler, args, kwargs)`` entries. They skip the signature
+    # check of add_event_handler: the caller states whether the handler takes the engine.
+
+    def _new_entry(self, event_name: Any, handler: Callable, pass_engine: bool) -> tuple:
+        self._assert_allowed_event(event_name)
+        if isinstance(event_name, CallableEventWithFilter) and event_name.filter is not None:
+            handler = _FilteredHandler(handler, event_name, self)
+        return (handler, (_EngineRef(self),) if pass_engine else (), {})
+
+    def _prepend_handler(self, event_name: Any, handler: Callable, *, pass_engine: bool = True) -> tuple:
+        """Make ``handler`` the first to run on ``event_name`` (filters such as ``every=`` apply, as in
+        :meth:`add_event_handler`); it is called as ``handler(engine)``, or ``handler()`` with
+        ``pass_engine=False``. Returns the stored entry, for :meth:`_remove_entry`."""
+        entry = self._new_entry(event_name, handler, pass_engine)
+        self._event_handlers[event_name].insert(0, entry)
+        return entry
+
+    def _append_handler(self, event_name: Any, handler: Callable, *, pass_engine: bool = True) -> tuple:
+        """As :meth:`_prepend_handler`, but ``handler`` runs after those registered so far (also when added
+        while ``event_name`` fires: it runs in that same firing)."""
+        entry = self._new_entry(event_name, handler, pass_engine)
+        self._event_handlers[event_name].append(entry)
+        return entry
+
+    def _stored(self, event_name: Any) -> list:
+        """The live list of ``event_name``'s entries, or a new empty list (not stored) if it has none."""
+        handlers = self._event_handlers.by_name.get(_event_key(event_name))
+        return handlers if handlers is not None else []
+
+    def _remove_entry(self, event_name: Any, entry: tuple) -> bool:
+        """Remove exactly ``entry`` (as returned by :meth:`_prepend_handler`/:meth:`_append_handler`); whether it
+        was there."""
+        handlers = self._stored(event_name)
+        for i, stored in enumerate(handlers):
+            if stored is entry:
+                del handlers[i]
+                return True
+        return False
+
+    def _handlers_of(self, event_name: Any) -> list[Callable]:
+        """The callables stored for ``event_name``, in firing order (a filtered handler is its filter wrapper)."""
+        return [entry[0] for entry in self._stored(event_name)]
+
+    def _handler_events(self) -> list[Any]:
+        """The events that have (or had) a handler list."""
+        return list(self._event_handlers)
+
+    def _move_handler_last(self, event_name: Any, handler: Callable) -> None:
+        """Move the first registration of ``handler`` on ``event_name`` to the end of that event's handlers."""
+        handlers = self._stored(event_name)
+        for i, entry in enumerate(handlers):
+            if self._handler_matches(entry[0], handler):
+                if i != len(handlers) - 1:
+                    handlers.append(handlers.pop(i))
+                return
+
+    def _replace_handlers(self, event_name: Any, replace: Callable[[Callable], Callable]) -> None:
+        """Replace each callable ``h`` stored for ``event_name`` by ``replace(h)``, keeping its place and its
+        arguments (``replace`` returns ``h`` itself to leave it)."""
+        handlers = self._stored(event_name)
+        for i, (func, args, kwargs) in enumerate(handlers):
+            new = replace(func)
+            if new is not func:
+                handlers[i] = (new, args, kwargs)
+
     def on(self, event_name: Any, *args: Any, **kwargs: Any) -> Callable:
         """Decorator form of :meth:`add_event_handler`; returns the function unchanged."""
 
@@ -339,70 +394,10 @@ class Engine(Serializable):
         else:
             self._dispatch_event(event_name, handlers)
 
-    def _dispatch_event(self, event_name: Any, handlers: Any) -> None:
-        """Run the compiled handlers of one event (no event arguments); the hot path of firing."""
-        self.last_event_name = event_name
-        compiled = handlers._compiled
-        if compiled is None:
-            compiled = compile_handlers(handlers, self, self._mapping())
-        # index loop with list-iterator semantics: a handler that changes this event's list (appends a
-        # handler, removes one) is seen at once, as when iterating the live list
-        i, n = 0, len(compiled)
-        while i < n:
-            kind, func, extra = compiled[i]
-            i += 1
-            if kind == CALL_ENGINE:
-                func(self)
-            elif kind == EVERY_ENGINE:
-                if not getattr(self.state, extra[0]) % extra[1]:
-                    func(self)
-            elif kind == ONCE_ENGINE:
-                if getattr(self.state, extra[0]) in extra[1]:
-                    func(self)
-            elif kind == CALL_BARE:
-                func()
-            else:
-                self._call_compiled(kind, func, extra)
-            if handlers._compiled is not compiled:
-                compiled = handlers._compiled or compile_handlers(handlers, self, self._mapping())
-                n = len(compiled)
-
-    def _call_compiled(self, kind: int, func: Callable, extra: tuple) -> None:
-        """The less common compiled calling conventions (extra arguments, custom filters, other engines)."""
-        if kind == FILTERED:
-            attr, flt, kind, extra = extra
-            if not flt(self, getattr(self.state, attr)):
-                return
-            if kind == CALL_ENGINE:
-                func(self)
-                return
-            if kind == CALL_BARE:
-                func()
-                return
-        rest, kwargs, args = extra
-        if kind == CALL_ENGINE_ARGS:
-            func(self, *rest, **kwargs)
-        elif kind == CALL_ARGS:
-            func(*rest, **kwargs)
-        else:
-            engine = args[0]()
-            if engine is None:
-                raise RuntimeError(_ENGINE_NOT_RESOLVED)
-            func(engine, *rest, **kwargs)
-
-    def _fire_with_arguments(self, handlers: list, event_args: tuple, event_kwargs: dict) -> None:
-        for func, args, kwargs in handlers:
-            call_kwargs = {**kwargs, **event_kwargs} if event_kwargs else kwargs
-            first = args[0] if args else None
-            # the engine reference is the private _EngineRef (or an upstream-style weakref to this engine; a
-            # dead weakref is taken for a dead engine's); any other weakref is a user argument, passed through
-            if type(first) is _EngineRef or (isinstance(first, weakref.ref) and _is_self_or_dead(first, self)):
-                engine = first()
-                if engine is None:
-                    raise RuntimeError(_ENGINE_NOT_RESOLVED)
-                func(engine, *event_args, *args[1:], **call_kwargs)
-            else:
-                func(*event_args, *args, **call_kwargs)
+    # the compiled-entry interpreter lives beside the format it decodes; bound here as methods
+    _dispatch_event = dispatch_event
+    _call_compiled = call_compiled
+    _fire_with_arguments = fire_with_arguments
 
     def fire_event(self, event_name: Any) -> None:
         """Fire a registered event (typically a custom one) now."""
@@ -465,29 +460,8 @@ class Engine(Serializable):
         still applies, as if the state had been loaded before the call. A suspended (interrupted) run is
         discarded instead.
         """
-        if "iteration" in state_dict and "epoch" in state_dict:
-            raise ValueError(
-                "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
-                f"Found both: iteration={state_dict['iteration']}, epoch={state_dict['epoch']}."
-            )
-        if isinstance(state_dict, Mapping) and ("iteration" in state_dict or "epoch" in state_dict):
-            state_dict = dict(state_dict)
-            it, ep = state_dict.get("iteration"), state_dict.get("epoch")
-            if it == 0 or ep == 0:
-                state_dict["iteration"] = state_dict["epoch"] = 0
-            else:
-                el = state_dict.get("epoch_length")
-                if el is None or el <= 0:
-                    raise ValueError(
-                        "epoch_length must be a positive integer to calculate missing 'iteration' or 'epoch' "
-                        f"key. Input state_dict: {state_dict}"
-                    )
-                if it is None:
-                    state_dict["iteration"] = ep * el
-                else:
-                    state_dict["epoch"] = it // el
+        state_dict = self._with_both_counters(state_dict)
         super().load_state_dict(state_dict)
-
         for k in self._state_dict_user_keys:
             if k not in state_dict:
                 raise ValueError(
@@ -497,20 +471,7 @@ class Engine(Serializable):
         epoch_length = state_dict["epoch_length"]
         iteration = state_dict["iteration"]
         epoch = iteration // epoch_length if epoch_length else state_dict.get("epoch", 0) or 0
-        if state_dict.get("max_epochs") is not None:
-            self._validate_max("max_epochs", state_dict["max_epochs"], epoch, "epoch")
-        if state_dict.get("max_iters") is not None:
-            self._validate_max("max_iters", state_dict["max_iters"], iteration, "iteration")
-        continues = self._executing and self._run_limits is not None
-        run_max_epochs, run_max_iters = self._run_limits if continues else (None, None)  # type: ignore[misc]
-        if run_max_epochs is not None:
-            if state_dict.get("max_iters") is not None:
-                raise ValueError(_SWITCH_TO_MAX_EPOCHS)
-            self._validate_max("max_epochs", run_max_epochs, epoch, "epoch")
-        if run_max_iters is not None:
-            if state_dict.get("max_epochs") is not None:
-                raise ValueError(_SWITCH_TO_MAX_ITERS)
-            self._validate_max("max_iters", run_max_iters, iteration, "iteration")
+        run_limits = self._check_loaded_limits(state_dict, epoch, iteration)
 
         for k in self._state_dict_user_keys:
             setattr(self.state, k, state_dict[k])
@@ -523,13 +484,67 @@ class Engine(Serializable):
         if "max_iters" in state_dict:
             self.state.max_epochs = None
             self.state.max_iters = state_dict["max_iters"]
+
         if not self._executing:
             self._discard_suspended_run()
-            return
-        if not continues:  # loaded at TERMINATE/COMPLETED: the next run() resumes from it
-            return
-        # loaded from inside the running loop: never close the executing generator; the loop's next check
-        # drops the current epoch and continues from the loaded counters
+        elif run_limits is not None:  # else loaded at TERMINATE/COMPLETED: the next run() resumes from it
+            self._continue_from_loaded(*run_limits)
+
+    @staticmethod
+    def _with_both_counters(state_dict: Mapping) -> Mapping:
+        """``state_dict`` with ``iteration`` and ``epoch`` both set when it gives one of them."""
+        if "iteration" in state_dict and "epoch" in state_dict:
+            raise ValueError(
+                "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
+                f"Found both: iteration={state_dict['iteration']}, epoch={state_dict['epoch']}."
+            )
+        if not (isinstance(state_dict, Mapping) and ("iteration" in state_dict or "epoch" in state_dict)):
+            return state_dict
+        state_dict = dict(state_dict)
+        it, ep = state_dict.get("iteration"), state_dict.get("epoch")
+        if it == 0 or ep == 0:
+            state_dict["iteration"] = state_dict["epoch"] = 0
+            return state_dict
+        el = state_dict.get("epoch_length")
+        if el is None or el <= 0:
+            raise ValueError(
+                "epoch_length must be a positive integer to calculate missing 'iteration' or 'epoch' "
+                f"key. Input state_dict: {state_dict}"
+            )
+        if it is None:
+            state_dict["iteration"] = ep * el
+        else:
+            state_dict["epoch"] = it // el
+        return state_dict
+
+    def _check_loaded_limits(
+        self, state_dict: Mapping, epoch: int, iteration: int
+    ) -> tuple[int | None, int | None] | None:
+        """Validate the loaded stop criterion, and the limits of the executing :meth:`run` call if any.
+
+        Returns those limits when the state is loaded from inside the running loop (the run continues from
+        it), else ``None``.
+        """
+        if state_dict.get("max_epochs") is not None:
+            self._validate_max("max_epochs", state_dict["max_epochs"], epoch, "epoch")
+        if state_dict.get("max_iters") is not None:
+            self._validate_max("max_iters", state_dict["max_iters"], iteration, "iteration")
+        if not self._executing or self._run_limits is None:
+            return None
+        run_max_epochs, run_max_iters = self._run_limits
+        if run_max_epochs is not None:
+            if state_dict.get("max_iters") is not None:
+                raise ValueError(_SWITCH_TO_MAX_EPOCHS)
+            self._validate_max("max_epochs", run_max_epochs, epoch, "epoch")
+        if run_max_iters is not None:
+            if state_dict.get("max_epochs") is not None:
+                raise ValueError(_SWITCH_TO_MAX_ITERS)
+            self._validate_max("max_iters", run_max_iters, iteration, "iteration")
+        return self._run_limits
+
+    def _continue_from_loaded(self, run_max_epochs: int | None, run_max_iters: int | None) -> None:
+        """Loaded from inside the running loop: never close the executing generator; the loop's next check drops
+        the current epoch and continues from the loaded counters, under the limits of the running call."""
         if run_max_epochs is not None:
             self.state.max_epochs = run_max_epochs
         if run_max_iters is not None:
@@ -625,11 +640,29 @@ class Engine(Serializable):
 
         A finished engine starts a new run; a terminated, interrupted or loaded one resumes.
         """
+        self._check_run_call(data, max_epochs, max_iters, epoch_length)
+        self._update_debug()
+        state = self.state
+        if self._event_to_attr is not None and state.__dict__.get("_event_to_attr") is not self._event_to_attr:
+            state._event_to_attr = self._event_to_attr
+
+        if self._starts_new_run():
+            self._begin_new_run(data, max_epochs, max_iters, epoch_length)
+        elif self._internal_run_generator is None:
+            self._begin_resume(data, epoch_length)
+        # else: an interrupted run continues where it was suspended
+
+        if self._dataloader_iter is None:
+            state.dataloader = data
+        return self._advance((max_epochs, max_iters))
+
+    def _check_run_call(
+        self, data: Iterable | None, max_epochs: int | None, max_iters: int | None, epoch_length: int | None
+    ) -> None:
+        """Phase 1: reject bad arguments; a raised limit of an unfinished run is applied to the state."""
         if data is not None and not isinstance(data, Iterable):
             raise TypeError("Argument data should be iterable")
         _check_run_arguments(max_epochs, max_iters, epoch_length)
-        run_limits = (max_epochs, max_iters)
-        self._update_debug()
         state = self.state
         if max_epochs is not None and max_iters is not None:
             raise ValueError(
@@ -645,79 +678,77 @@ class Engine(Serializable):
         if state.max_iters is not None:
             self._check_and_set_max_iters(max_iters)
 
-        if self._event_to_attr is not None and state.__dict__.get("_event_to_attr") is not self._event_to_attr:
-            state._event_to_attr = self._event_to_attr
+    def _starts_new_run(self) -> bool:
+        """A never-run (or reset) engine, or a finished one with no suspended run, starts from zero."""
+        state = self.state
+        if state.max_epochs is None and state.max_iters is None:
+            return True
+        return self._is_done(state) and self._internal_run_generator is None
 
-        new_state = (state.max_epochs is None and state.max_iters is None) or (
-            self._is_done(state) and self._internal_run_generator is None
-        )
-        if new_state:
-            if data is None and epoch_length is None and state.epoch_length is None:
-                raise ValueError("epoch_length should be provided if data is None")
+    def _begin_new_run(
+        self, data: Iterable | None, max_epochs: int | None, max_iters: int | None, epoch_length: int | None
+    ) -> None:
+        """Phase 2a: reset the counters and set the stop criterion and epoch length of a fresh run."""
+        state = self.state
+        if data is None and epoch_length is None and state.epoch_length is None:
+            raise ValueError("epoch_length should be provided if data is None")
+        if epoch_length is None:
+            epoch_length = self._get_data_length(data) if data is not None else None
             if epoch_length is None:
-                epoch_length = self._get_data_length(data) if data is not None else None
-                if epoch_length is None:
-                    epoch_length = state.epoch_length
-            if epoch_length is not None and epoch_length < 1:
-                raise ValueError("Input data has zero size. Please provide non-empty data")
-            if max_iters is None:
-                if max_epochs is None:
-                    max_epochs = 1
-            else:
-                max_epochs = None
-            self._discard_suspended_run()
-            state.iteration = 0
-            state.epoch = 0
-            state.max_epochs = max_epochs
-            state.max_iters = max_iters
-            state.epoch_length = epoch_length
-            self._init_iter = None
-            if max_iters is not None:
-                self.logger.info("Engine run starting with max_iters=%s.", max_iters)
-            else:
-                self.logger.info("Engine run starting with max_epochs=%s.", max_epochs)
-        elif self._internal_run_generator is None:
-            if state.epoch_length is not None:
-                if epoch_length is not None and epoch_length != state.epoch_length:
-                    raise ValueError(
-                        "Argument epoch_length should be same as in the state, "
-                        f"but given {epoch_length} vs {state.epoch_length}"
-                    )
-            else:
-                if epoch_length is None and data is not None:
-                    epoch_length = self._get_data_length(data)
-                if epoch_length is not None:
-                    if epoch_length < 1:
-                        raise ValueError("Input data has zero size. Please provide non-empty data")
-                    state.epoch_length = epoch_length
-            if state.max_iters is not None:
-                self.logger.info(
-                    "Engine run resuming from iteration %s, epoch %s until %s iterations",
-                    state.iteration,
-                    state.epoch,
-                    state.max_iters,
-                )
-            else:
-                self.logger.info(
-                    "Engine run resuming from iteration %s, epoch %s until %s epochs",
-                    state.iteration,
-                    state.epoch,
-                    state.max_epochs,
-                )
-            if state.epoch_length is None and data is None:
-                raise ValueError("epoch_length should be provided if data is None")
-            if self.should_terminate:
-                self._init_iter = 0
+                epoch_length = state.epoch_length
+        if epoch_length is not None and epoch_length < 1:
+            raise ValueError("Input data has zero size. Please provide non-empty data")
+        if max_iters is not None:
+            max_epochs = None
+        elif max_epochs is None:
+            max_epochs = 1
+        self._discard_suspended_run()
+        state.iteration = 0
+        state.epoch = 0
+        state.max_epochs = max_epochs
+        state.max_iters = max_iters
+        state.epoch_length = epoch_length
+        self._init_iter = None
+        if max_iters is not None:
+            self.logger.info("Engine run starting with max_iters=%s.", max_iters)
+        else:
+            self.logger.info("Engine run starting with max_epochs=%s.", max_epochs)
 
-        if self._dataloader_iter is None:
-            state.dataloader = data
+    def _begin_resume(self, data: Iterable | None, epoch_length: int | None) -> None:
+        """Phase 2b: continue a terminated or loaded run from its counters (the epoch length must agree)."""
+        state = self.state
+        if state.epoch_length is not None:
+            if epoch_length is not None and epoch_length != state.epoch_length:
+                raise ValueError(
+                    "Argument epoch_length should be same as in the state, "
+                    f"but given {epoch_length} vs {state.epoch_length}"
+                )
+        else:
+            if epoch_length is None and data is not None:
+                epoch_length = self._get_data_length(data)
+            if epoch_length is not None:
+                if epoch_length < 1:
+                    raise ValueError("Input data has zero size. Please provide non-empty data")
+                state.epoch_length = epoch_length
+        until: int | None = state.max_iters
+        unit = "iterations"
+        if until is None:
+            until, unit = state.max_epochs, "epochs"
+        self.logger.info(
+            "Engine run resuming from iteration %s, epoch %s until %s %s", state.iteration, state.epoch, until, unit
+        )
+        if state.epoch_length is None and data is None:
+            raise ValueError("epoch_length should be provided if data is None")
+        if self.should_terminate:
+            self._init_iter = 0
 
-        if self._internal_run_generator is None:
+    def _advance(self, run_limits: tuple[int | None, int | None]) -> State:
+        """Phase 3: step the run generator (new or suspended) until the run ends or is interrupted."""
+        gen = self._internal_run_generator
+        if gen is None:
             gen = self._internal_run_as_gen()
             if self.interrupt_resume_enabled:
                 self._internal_run_generator = gen
-        else:
-            gen = self._internal_run_generator
         self._run_limits = run_limits
         self._executing = True
         try:
@@ -848,64 +879,60 @@ class Engine(Serializable):
             raise e
 
     def _run_once_on_dataset_as_gen(self) -> Generator:
-        """One epoch: fetch batches, run the process function, fire the per-iteration events."""
-        fire = self._fire_event
-        fast = self._fast_fire
-        # fast: call the compiled handler lists directly; otherwise every event goes through _fire_event
-        emit = self._dispatch_event if fast else (lambda event, _: fire(event))
-        registry = self._event_handlers
-        by_name = registry.by_name
-        version = -1
-        h_gbs = h_gbc = h_its = h_itc = True
-        process = self._process_function
-        iter_counter = self._init_iter or 0
-        self._init_iter = None
-        epoch_length = self.state.epoch_length
-        just_restarted = False
+        """One epoch: the iteration loop, then what ends it early (``terminate_epoch``, an exception)."""
         try:
             if self._dataloader_iter is None:
                 raise RuntimeError(
                     "Internal error, self._dataloader_iter is None. Please, file an issue if you encounter this error."
                 )
+            cut_at = yield from self._run_iterations_as_gen()
+        except (_EngineTerminateException, _EngineReloadSignal):
+            raise
+        except Exception as e:
+            self.logger.error("Current run is terminating due to exception: %s", e)
+            self._handle_exception(e)
+            return
+        if cut_at is not None:  # terminate_epoch(): its handlers run outside the handling of errors above
+            self._fire_event(Events.TERMINATE_SINGLE_EPOCH, iter_counter=cut_at)
+            self._setup_dataloader_iter()
+
+    def _run_iterations_as_gen(self) -> Generator[State, None, int | None]:  # noqa: C901 - the hot loop: flat, one call per event
+        """The iterations of one epoch: fetch a batch, run the process function, fire the per-iteration events.
+
+        Returns ``None`` at the end of the epoch, or the epoch's iteration count when ``terminate_epoch`` cut it.
+        This is the hot path: everything it reads per iteration is a local, and each event costs one call to the
+        compiled handler list only when the event has handlers.
+        """
+        fast = self._fast_fire
+        emit = self._emitter(fast)
+        registry = self._event_handlers
+        version = -1
+        h_gbs = h_gbc = h_its = h_itc = None
+        process = self._process_function
+        iter_counter = self._init_iter or 0
+        self._init_iter = None
+        epoch_length = self.state.epoch_length
+        try:
             while True:
                 state = self.state
-                if fast and version != registry.version:
+                if version != registry.version:
                     version = registry.version
-                    h_gbs = by_name.get("GET_BATCH_STARTED")
-                    h_gbc = by_name.get("GET_BATCH_COMPLETED")
-                    h_its = by_name.get("ITERATION_STARTED")
-                    h_itc = by_name.get("ITERATION_COMPLETED")
+                    h_gbs, h_gbc, h_its, h_itc = self._per_iteration_handlers(fast)
                 state.batch = None
                 has_loader = state.dataloader is not None
-                if has_loader and not just_restarted and h_gbs:
+                if has_loader and h_gbs:
                     emit(_GET_BATCH_STARTED, h_gbs)
                     if self._stop_flag:
                         yield from self._check()
                 try:
-                    state.batch = next(self._dataloader_iter)
+                    state.batch = next(self._dataloader_iter)  # type: ignore[arg-type]
                 except StopIteration:
-                    if epoch_length is None:
-                        epoch_length = state.epoch_length = iter_counter
-                        if state.max_iters is not None:
-                            state.max_epochs = math.ceil(state.max_iters / epoch_length)
-                        break
-                    if just_restarted:
-                        if not self._is_done(state):
-                            total = state.max_iters if state.max_iters is not None else epoch_length * state.max_epochs
-                            warnings.warn(
-                                "Data iterator can not provide data anymore but required total number of "
-                                "iterations to run is not reached. "
-                                f"Current iteration: {state.iteration} vs Total iterations to run : {total}"
-                            )
-                        break
-                    if has_loader:
-                        fire(_DATALOADER_STOP_ITERATION)
-                        if self._stop_flag:
-                            yield from self._check()
-                    self._setup_dataloader_iter()
-                    just_restarted = True
-                    continue
-                just_restarted = False
+                    if (yield from self._on_data_exhausted(iter_counter, epoch_length, has_loader)):
+                        return None
+                    # a fresh iterator gave this batch (without GET_BATCH_STARTED); its handlers may have changed
+                    has_loader = state.dataloader is not None
+                    version = registry.version
+                    h_gbs, h_gbc, h_its, h_itc = self._per_iteration_handlers(fast)
                 state.output = None
                 if has_loader:
                     if h_gbc:
@@ -927,19 +954,67 @@ class Engine(Serializable):
                 if self._stop_flag:
                     yield from self._check()
 
-                if epoch_length is not None and iter_counter == epoch_length:
-                    break
+                if iter_counter == epoch_length:  # never equal while the epoch length is unknown (None)
+                    return None
                 if state.max_iters is not None and state.iteration == state.max_iters:
                     self.should_terminate = True
                     raise _EngineTerminateException()
-
         except _EngineTerminateSingleEpochException:
-            self._fire_event(Events.TERMINATE_SINGLE_EPOCH, iter_counter=iter_counter)
-            self._setup_dataloader_iter()
-        except (_EngineTerminateException, _EngineReloadSignal):
-            raise
-        except GeneratorExit:
-            raise
-        except Exception as e:
-            self.logger.error("Current run is terminating due to exception: %s", e)
-            self._handle_exception(e)
+            return iter_counter
+
+    def _emitter(self, fast: bool) -> Callable[[Any, Any], None]:
+        """How the epoch loop fires an event with handlers: ``emit(event, handlers)``. Fast: run the compiled
+        handler list directly; otherwise every event goes through ``_fire_event`` (overridden, or debug logs)."""
+        if fast:
+            return self._dispatch_event
+        fire = self._fire_event
+        return lambda event, _: fire(event)
+
+    def _per_iteration_handlers(self, fast: bool) -> tuple:
+        """The handler lists of ``GET_BATCH_STARTED/COMPLETED`` and ``ITERATION_STARTED/COMPLETED`` (``None``
+        where an event has none yet); the epoch loop reads them again when the registry replaces a list.
+
+        Without the fast path every event goes through ``_fire_event``: all four are then ``True``.
+        """
+        if not fast:
+            return True, True, True, True
+        by_name = self._event_handlers.by_name
+        return (
+            by_name.get("GET_BATCH_STARTED"),
+            by_name.get("GET_BATCH_COMPLETED"),
+            by_name.get("ITERATION_STARTED"),
+            by_name.get("ITERATION_COMPLETED"),
+        )
+
+    def _on_data_exhausted(
+        self, iter_counter: int, epoch_length: int | None, has_loader: bool
+    ) -> Generator[State, None, bool]:
+        """The data iterator ran out before the epoch's end (the cold branch of the epoch loop).
+
+        Data of unknown length has now given its epoch length: the epoch ends (``True``). Otherwise
+        ``DATALOADER_STOP_ITERATION`` fires and a fresh iterator gives the next batch (``False``); when it gives
+        nothing either, the epoch ends with a warning if the run is short of its iterations.
+        """
+        state = self.state
+        if epoch_length is None:
+            state.epoch_length = iter_counter
+            if state.max_iters is not None:
+                state.max_epochs = math.ceil(state.max_iters / iter_counter)
+            return True
+        if has_loader:
+            self._fire_event(_DATALOADER_STOP_ITERATION)
+            if self._stop_flag:
+                yield from self._check()
+        self._setup_dataloader_iter()
+        try:
+            state.batch = next(self._dataloader_iter)  # type: ignore[arg-type]
+        except StopIteration:
+            if not self._is_done(state):
+                total = state.max_iters if state.max_iters is not None else epoch_length * state.max_epochs
+                warnings.warn(
+                    "Data iterator can not provide data anymore but required total number of "
+                    "iterations to run is not reached. "
+                    f"Current iteration: {state.iteration} vs Total iterations to run : {total}"
+                )
+            return True
+        return False

@@ -390,31 +390,8 @@ class FastaiLRFinder:
         ``record_lr_used=True`` (beyond upstream) runs the schedule from ``start_lr`` and records beside each
         loss the lr its iteration trained with, instead of upstream's record (see the class docstring).
         """
-        if not isinstance(to_save, Mapping):
-            raise TypeError(f"Argument to_save should be a mapping, but given {type(to_save)}")
-        for obj in to_save.values():
-            for attr in ("state_dict", "load_state_dict"):
-                if not callable(getattr(obj, attr, None)):
-                    raise TypeError(f"Object {type(obj)} should have `{attr}` method")
-        if "optimizer" not in to_save:
-            raise ValueError("Mapping to_save should contain 'optimizer' key")
-        optimizer = to_save["optimizer"]
-        if not isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError(f"Object to_save['optimizer'] should be torch optimizer, but given {type(optimizer)}")
-        if smooth_f < 0 or smooth_f >= 1:
-            raise ValueError("smooth_f is outside the range [0, 1]")
-        if diverge_th < 1:
-            raise ValueError("diverge_th should be larger than 1")
-        if step_mode not in ["exp", "linear"]:
-            raise ValueError(f"step_mode should be 'exp' or 'linear', but given {step_mode}")
-        if num_iter is not None:
-            if not isinstance(num_iter, int):
-                raise TypeError(f"if provided, num_iter should be an integer, but give {num_iter}")
-            if num_iter <= 0:
-                raise ValueError(f"if provided, num_iter should be positive, but give {num_iter}")
-
-        if not isinstance(record_lr_used, bool):
-            raise TypeError(f"Argument record_lr_used should be a bool, but given {type(record_lr_used)}")
+        optimizer = _check_to_save(to_save)
+        _check_search_arguments(smooth_f, diverge_th, step_mode, num_iter, record_lr_used)
         self._record_lr_used = record_lr_used
         n_groups = len(optimizer.param_groups)
         start_lrs = _check_lr_values("start_lr", start_lr, n_groups, [group["lr"] for group in optimizer.param_groups])
@@ -459,6 +436,40 @@ class FastaiLRFinder:
                 for generator, generator_state in self._generator_states.values():
                     generator.set_state(generator_state)
                 self._generator_states = {}
+
+
+def _check_to_save(to_save: Any) -> torch.optim.Optimizer:
+    """The optimizer of ``to_save``, after checking that every object in it can save and load its state."""
+    if not isinstance(to_save, Mapping):
+        raise TypeError(f"Argument to_save should be a mapping, but given {type(to_save)}")
+    for obj in to_save.values():
+        for attr in ("state_dict", "load_state_dict"):
+            if not callable(getattr(obj, attr, None)):
+                raise TypeError(f"Object {type(obj)} should have `{attr}` method")
+    if "optimizer" not in to_save:
+        raise ValueError("Mapping to_save should contain 'optimizer' key")
+    optimizer = to_save["optimizer"]
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"Object to_save['optimizer'] should be torch optimizer, but given {type(optimizer)}")
+    return optimizer
+
+
+def _check_search_arguments(
+    smooth_f: float, diverge_th: float, step_mode: str, num_iter: int | None, record_lr_used: bool
+) -> None:
+    if smooth_f < 0 or smooth_f >= 1:
+        raise ValueError("smooth_f is outside the range [0, 1]")
+    if diverge_th < 1:
+        raise ValueError("diverge_th should be larger than 1")
+    if step_mode not in ["exp", "linear"]:
+        raise ValueError(f"step_mode should be 'exp' or 'linear', but given {step_mode}")
+    if num_iter is not None:
+        if not isinstance(num_iter, int):
+            raise TypeError(f"if provided, num_iter should be an integer, but give {num_iter}")
+        if num_iter <= 0:
+            raise ValueError(f"if provided, num_iter should be positive, but give {num_iter}")
+    if not isinstance(record_lr_used, bool):
+        raise TypeError(f"Argument record_lr_used should be a bool, but given {type(record_lr_used)}")
 
 
 _ENGINE_FLAGS = ("should_terminate", "should_terminate_single_epoch", "should_interrupt", "last_event_name")

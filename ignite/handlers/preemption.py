@@ -184,15 +184,7 @@ class PreemptionHandler:
         self._install_signals()
         # check last among ITERATION_COMPLETED handlers: a signal arriving while any of them runs still stops the
         # run at this iteration
-        handlers = engine._event_handlers[Events.ITERATION_COMPLETED]
-        for i, entry in enumerate(handlers):
-            func = entry[0]
-            if getattr(func, "__self__", None) is self and getattr(func, "__func__", None) is (
-                PreemptionHandler._on_iteration_completed
-            ):
-                if i != len(handlers) - 1:
-                    handlers.append(handlers.pop(i))
-                break
+        engine._move_handler_last(Events.ITERATION_COMPLETED, self._on_iteration_completed)
 
     def _on_iteration_completed(self, engine: Engine) -> None:
         if self._signal is None or engine.should_terminate:

@@ -354,18 +354,13 @@ class ExactResume(Serializable):
 
         restore_once._exact_resume_hook = True  # type: ignore[attr-defined]
         for event in events:
-            entry = (restore_once, (), {})
-            engine._event_handlers[event].insert(0, entry)
+            entry = engine._prepend_handler(event, restore_once, pass_engine=False)
             self._restore_entries.append((event, entry))
 
     def _remove_restore_entries(self) -> None:
         engine = self.engine
         for event, entry in self._restore_entries:
-            handlers = engine._event_handlers[event]
-            for i, e in enumerate(handlers):
-                if e is entry:
-                    del handlers[i]
-                    break
+            engine._remove_entry(event, entry)
         self._restore_entries = []
 
     def _on_epoch_completed(self, engine: Engine) -> None:

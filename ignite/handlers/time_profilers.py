@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from time import perf_counter
@@ -48,6 +47,11 @@ def _declared_entry(handler: Any) -> tuple[str, Any] | None:
     if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str):
         return entry
     return None
+
+
+def _unwrapped(handler: Callable) -> Callable:
+    original = getattr(handler, "_profiler_original", None)
+    return handler if original is None else original
 
 
 def _remove_if_present(engine: Engine, handler: Callable, event: Any) -> None:
@@ -182,18 +186,16 @@ class BasicTimeProfiler:
 
         own = self._own_hooks()
         self.event_handlers_names = {
-            e: [_handler_name(h) for (h, _, _) in engine._event_handlers[e] if h not in own]
-            for e in self._timed_events()
+            e: [_handler_name(h) for h in engine._handlers_of(e) if h not in own] for e in self._timed_events()
         }
 
-        ref = weakref.ref(engine)
         self._started_recorded = False
         # handlers appended while STARTED fires run in this same firing: this hook ends the STARTED timing
-        engine._event_handlers[Events.STARTED].append((self._as_last_started, (ref,), {}))
+        engine._append_handler(Events.STARTED, self._as_last_started)
         for e, m in zip(self._events, self._fmethods):
-            engine._event_handlers[e].insert(0, (m, (ref,), {}))
+            engine._prepend_handler(e, m)
         for e, m in zip(self._events, self._lmethods):
-            engine._event_handlers[e].append((m, (ref,), {}))
+            engine._append_handler(e, m)
 
         self._event_handlers_timer.reset()
 
@@ -274,7 +276,7 @@ class BasicTimeProfiler:
         """Profile every run of ``engine`` (the start hook goes first among ``STARTED``'s handlers)."""
         _check_engine(engine)
         if not engine.has_event_handler(self._as_first_started):
-            engine._event_handlers[Events.STARTED].insert(0, (self._as_first_started, (weakref.ref(engine),), {}))
+            engine._prepend_handler(Events.STARTED, self._as_first_started)
 
     @staticmethod
     def _compute_basic_stats(data: torch.Tensor) -> dict[str, Any]:
@@ -515,7 +517,7 @@ class HandlersTimeProfiler:
         self.event_handlers_names = {e: [] for e in events}
         declared: set[tuple[str, Any]] = set()  # rows declared by tools: listed once, wherever their hooks are
         for e in events:
-            for h, _, _ in engine._event_handlers[e]:
+            for h in engine._handlers_of(e):
                 if self._is_internal_handler(h):
                     continue
                 entry = _declared_entry(h)
@@ -529,26 +531,21 @@ class HandlersTimeProfiler:
         self.processing_times = []
 
         for e in events:
-            handlers = engine._event_handlers[e]
-            for i, (func, args, kwargs) in enumerate(handlers):
-                if not self._is_internal_handler(func):
-                    handlers[i] = (self._create_wrapped_handler(func, e), args, kwargs)
+            engine._replace_handlers(e, functools.partial(self._wrap_unless_internal, event=e))
 
-        ref = weakref.ref(engine)
-        engine._event_handlers[Events.ITERATION_STARTED].append((self._processing_timer.reset, (), {}))
-        engine._event_handlers[Events.ITERATION_COMPLETED].insert(0, (self._record_processing, (ref,), {}))
-        engine._event_handlers[Events.GET_BATCH_STARTED].append((self._dataflow_timer.reset, (), {}))
-        engine._event_handlers[Events.GET_BATCH_COMPLETED].insert(0, (self._record_dataflow, (ref,), {}))
-        engine._event_handlers[Events.COMPLETED].append((self._detach_profiler_handlers, (ref,), {}))
+        engine._append_handler(Events.ITERATION_STARTED, self._processing_timer.reset, pass_engine=False)
+        engine._prepend_handler(Events.ITERATION_COMPLETED, self._record_processing)
+        engine._append_handler(Events.GET_BATCH_STARTED, self._dataflow_timer.reset, pass_engine=False)
+        engine._prepend_handler(Events.GET_BATCH_COMPLETED, self._record_dataflow)
+        engine._append_handler(Events.COMPLETED, self._detach_profiler_handlers)
+
+    def _wrap_unless_internal(self, handler: Callable, event: Any) -> Callable:
+        return handler if self._is_internal_handler(handler) else self._create_wrapped_handler(handler, event)
 
     @staticmethod
     def _unwrap_all(engine: Engine) -> None:
-        for e in list(engine._event_handlers):
-            handlers = engine._event_handlers[e]
-            for i, (func, args, kwargs) in enumerate(handlers):
-                original = getattr(func, "_profiler_original", None)
-                if original is not None:
-                    handlers[i] = (original, args, kwargs)
+        for e in engine._handler_events():
+            engine._replace_handlers(e, _unwrapped)
 
     def _record_processing(self, engine: Engine) -> None:
         self.processing_times.append(self._processing_timer.value())
@@ -566,7 +563,7 @@ class HandlersTimeProfiler:
         """Profile every run of ``engine`` (the start hook goes first among ``STARTED``'s handlers)."""
         _check_engine(engine)
         if not engine.has_event_handler(self._as_first_started):
-            engine._event_handlers[Events.STARTED].insert(0, (self._as_first_started, (weakref.ref(engine),), {}))
+            engine._prepend_handler(Events.STARTED, self._as_first_started)
 
     @staticmethod
     def _compute_basic_stats(times: Sequence[float] | torch.Tensor) -> list[Any]:
