@@ -33,10 +33,39 @@ def _check_slurm_env(environ: Mapping[str, str]) -> None:
             raise RuntimeError(f"SLURM distributed configuration is missing '{k}' in env variables")
 
 
+_RANGE = re.compile(r"([0-9]+)(?:-([0-9]+))?\Z")
+
+
 def _expand_hostlist(nodelist: str) -> list[str]:
-    """Expand a SLURM compressed host list (``"node[1-3,7],gpu-[01-02]x"``) into host names."""
+    """Expand a SLURM compressed host list (``"node[1-3,7],gpu-[01-02]x"``) into host names.
+
+    ```python
+    assert _expand_hostlist("node[1-3,5]") == ["node1", "node2", "node3", "node5"]
+    assert _expand_hostlist("a[01-02],b") == ["a01", "a02", "b"]
+    ```
+
+    Entries are separated by commas outside brackets; each bracket expands to its numbers (sorted, without
+    duplicates, zero-padded as its widest zero-padded start), several brackets in an entry multiply in order.
+    An empty, unbalanced or nested bracket, or a range that is not ``lo`` or ``lo-hi`` with ``lo <= hi``,
+    raises ``ValueError("hostlist invalid : <nodelist>")``.
+    """
     text = nodelist.replace(" ", "")
-    # split on commas that are not inside brackets
+    hosts: list[str] = []
+    for entry in _split_entries(text, nodelist):
+        parts = re.split(r"\[([^\]]*)\]", entry)
+        # parts: prefix, group, text, group, ..., suffix
+        if any("[" in p or "]" in p for p in parts[::2]):
+            raise ValueError(f"hostlist invalid : {nodelist}")
+        expanded = [parts[0]]
+        for k in range(1, len(parts), 2):
+            values = _expand_bracket(parts[k], nodelist)
+            expanded = [e + v + parts[k + 1] for e in expanded for v in values]
+        hosts.extend(expanded)
+    return hosts
+
+
+def _split_entries(text: str, nodelist: str) -> list[str]:
+    """The non-empty comma-separated entries of ``text``, commas inside brackets kept; brackets must pair."""
     entries: list[str] = []
     depth, start = 0, 0
     for i, ch in enumerate(text):
@@ -47,34 +76,26 @@ def _expand_hostlist(nodelist: str) -> list[str]:
         elif ch == "," and depth == 0:
             entries.append(text[start:i])
             start = i + 1
+        if depth not in (0, 1):
+            raise ValueError(f"hostlist invalid : {nodelist}")
+    if depth != 0:
+        raise ValueError(f"hostlist invalid : {nodelist}")
     entries.append(text[start:])
+    return [e for e in entries if e]
 
-    hosts: list[str] = []
-    for entry in entries:
-        if not entry:
-            continue
-        parts = re.split(r"\[([^\]]*)\]", entry)
-        # parts: prefix, group, text, group, ..., suffix
-        expanded = [parts[0]]
-        for k in range(1, len(parts), 2):
-            spec, suffix = parts[k], parts[k + 1]
-            if not spec:
-                raise ValueError(f"hostlist invalid : {nodelist}")
-            ranges = []
-            for item in spec.split(","):
-                if not item:
-                    raise ValueError(f"hostlist invalid : {nodelist}")
-                lo, _, hi = item.partition("-")
-                if not lo.isdigit() or (hi and not hi.isdigit()):
-                    raise ValueError(f"hostlist invalid : {nodelist}")
-                ranges.append((lo, hi or lo))
-            lead_zeros = max(len(lo) - len(lo.lstrip("0")) for lo, _ in ranges)
-            width = lead_zeros + 1
-            numbers = sorted({n for lo, hi in ranges for n in range(int(lo), int(hi) + 1)})
-            values = [f"{n:0{width}d}" for n in numbers]
-            expanded = [e + v + suffix for e in expanded for v in values]
-        hosts.extend(expanded)
-    return hosts
+
+def _expand_bracket(spec: str, nodelist: str) -> list[str]:
+    """The numbers of one bracket's ``spec`` (``"1-3,07"``) as strings, sorted, unique, zero-padded."""
+    ranges = []
+    for item in spec.split(","):
+        m = _RANGE.match(item)
+        if m is None or (m.group(2) is not None and int(m.group(2)) < int(m.group(1))):
+            raise ValueError(f"hostlist invalid : {nodelist}")
+        ranges.append((m.group(1), m.group(2) or m.group(1)))
+    # "007" pads to 3 digits; a start of only zeros ("0", "00") pads to its own length
+    width = max(len(lo) - len(lo.lstrip("0") or "0") for lo, _ in ranges) + 1
+    numbers = sorted({n for lo, hi in ranges for n in range(int(lo), int(hi) + 1)})
+    return [f"{n:0{width}d}" for n in numbers]
 
 
 def _setup_ddp_vars_from_slurm_env(environ: Mapping[str, str]) -> dict[str, Any]:
