@@ -122,6 +122,13 @@ def _tree_apply2(func: Callable, x: Any, y: Any) -> None:
         func(x, y)
 
 
+def _rank() -> int:
+    """This process's rank in ``ignite.distributed``, imported on first call so that importers stay light."""
+    from ignite.distributed.utils import get_rank
+
+    return get_rank()
+
+
 def to_onehot(indices: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Convert ``(N, ...)`` integer class indices to a ``(N, num_classes, ...)`` uint8 one-hot tensor."""
     new_shape = (indices.shape[0], num_classes) + indices.shape[1:]
@@ -144,9 +151,7 @@ def setup_logger(
     logger = logging.getLogger(name)
 
     if distributed_rank is None:
-        import ignite.distributed as idist
-
-        distributed_rank = idist.get_rank()
+        distributed_rank = _rank()
 
     if distributed_rank > 0 or reset:
         for h in list(logger.handlers):

@@ -2,17 +2,16 @@
 processes of one machine and on several machines, through torch.distributed (gloo, nccl, mpi), Horovod or
 torch_xla.
 
-Examples:
-    .. code-block:: python
+```python
+import ignite.distributed as idist
 
-        import ignite.distributed as idist
+def training(local_rank, config):
+    x = torch.tensor([idist.get_rank()], device=idist.device())
+    print(idist.all_reduce(x), idist.all_gather(idist.hostname()))
 
-        def training(local_rank, config):
-            x = torch.tensor([idist.get_rank()], device=idist.device())
-            print(idist.all_reduce(x), idist.all_gather(idist.hostname()))
-
-        with idist.Parallel(backend="gloo", nproc_per_node=2) as parallel:
-            parallel.run(training, {"lr": 0.1})
+with idist.Parallel(backend="gloo", nproc_per_node=2) as parallel:
+    parallel.run(training, {"lr": 0.1})
+```
 """
 
 from ignite.distributed import comp_models

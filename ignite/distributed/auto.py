@@ -45,11 +45,10 @@ def auto_dataloader(dataset: Dataset, exact: bool = False, **kwargs: Any) -> Dat
             all-reduced sums equal the single-process result. Ignored with one process.
         kwargs: ``DataLoader`` arguments.
 
-    Examples:
-        .. code-block:: python
-
-            train_loader = idist.auto_dataloader(train_ds, batch_size=64, num_workers=8, shuffle=True)
-            val_loader = idist.auto_dataloader(val_ds, batch_size=64, shuffle=False, exact=True)
+    ```python
+    train_loader = idist.auto_dataloader(train_ds, batch_size=64, num_workers=8, shuffle=True)
+    val_loader = idist.auto_dataloader(val_ds, batch_size=64, shuffle=False, exact=True)
+    ```
     """
     rank = idist.get_rank()
     world_size = idist.get_world_size()
@@ -143,11 +142,10 @@ def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kw
             calling ``auto_model``.
         kwargs: arguments of ``DistributedDataParallel`` / ``DataParallel`` (or ``fully_shard``).
 
-    Examples:
-        .. code-block:: python
-
-            model = idist.auto_model(model)
-            optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=0.01))
+    ```python
+    model = idist.auto_model(model)
+    optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=0.01))
+    ```
     """
     logger = _logger("auto_model")
 
@@ -223,10 +221,9 @@ def auto_optim(optimizer: Optimizer, **kwargs: Any) -> Optimizer:
     * Horovod: ``hvd.DistributedOptimizer(optimizer, **kwargs)`` and its state broadcast from rank 0;
     * otherwise the optimizer itself.
 
-    Examples:
-        .. code-block:: python
-
-            optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=0.01))
+    ```python
+    optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=0.01))
+    ```
     """
     bnd = idist.backend()
     if idist_xla.has_xla_support and bnd == "xla-tpu":
@@ -273,11 +270,10 @@ class DistributedProxySampler(DistributedSampler):
         pad: pad the indices with repeated ones so that every process gets the same number of indices
             (default, as ``DistributedSampler``); with False every index goes to exactly one process.
 
-    Examples:
-        .. code-block:: python
-
-            sampler = WeightedRandomSampler(weights, num_samples=len(weights))
-            loader = DataLoader(ds, sampler=DistributedProxySampler(sampler), batch_size=32)
+    ```python
+    sampler = WeightedRandomSampler(weights, num_samples=len(weights))
+    loader = DataLoader(ds, sampler=DistributedProxySampler(sampler), batch_size=32)
+    ```
     """
 
     def __init__(

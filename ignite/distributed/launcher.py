@@ -41,18 +41,17 @@ class Parallel:
             set ``master_addr``/``master_port`` instead.
         spawn_kwargs: passed to ``idist.spawn`` (e.g. ``start_method``, ``timeout``).
 
-    Examples:
-        .. code-block:: python
+    ```python
+    def training(local_rank, config):
+        ...
 
-            def training(local_rank, config):
-                ...
+    with idist.Parallel(backend="gloo", nproc_per_node=2) as parallel:
+        parallel.run(training, {"lr": 0.1})
 
-            with idist.Parallel(backend="gloo", nproc_per_node=2) as parallel:
-                parallel.run(training, {"lr": 0.1})
-
-            # torchrun --nproc_per_node=4 main.py
-            with idist.Parallel(backend="nccl") as parallel:
-                parallel.run(training, {"lr": 0.1})
+    # torchrun --nproc_per_node=4 main.py
+    with idist.Parallel(backend="nccl") as parallel:
+        parallel.run(training, {"lr": 0.1})
+    ```
     """
 
     def __init__(

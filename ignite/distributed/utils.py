@@ -164,13 +164,12 @@ def spawn(
     If one process raises, every process of the run is stopped and
     :class:`~ignite.distributed.comp_models._guard.RankFailedError` names the failing rank with its traceback.
 
-    Examples:
-        .. code-block:: python
+    ```python
+    def training(local_rank, config):
+        print(idist.get_rank(), idist.get_world_size())
 
-            def training(local_rank, config):
-                print(idist.get_rank(), idist.get_world_size())
-
-            idist.spawn("gloo", training, args=(config,), nproc_per_node=2)
+    idist.spawn("gloo", training, args=(config,), nproc_per_node=2)
+    ```
     """
     _assert_backend(backend)
     if kwargs_dict is None:
@@ -233,13 +232,12 @@ def all_gather_tensors_with_shapes(
     ``shapes[i]`` is the shape of the tensor of the i-th process of the group (group rank order); the
     result lists those tensors in the same order. A process outside ``group`` gets ``[tensor]``.
 
-    Examples:
-        .. code-block:: python
-
-            rank = idist.get_rank()
-            ws = idist.get_world_size()
-            x = torch.full((rank + 1, 2), rank)
-            xs = idist.all_gather_tensors_with_shapes(x, [(r + 1, 2) for r in range(ws)])
+    ```python
+    rank = idist.get_rank()
+    ws = idist.get_world_size()
+    x = torch.full((rank + 1, 2), rank)
+    xs = idist.all_gather_tensors_with_shapes(x, [(r + 1, 2) for r in range(ws)])
+    ```
     """
     model = _sync_if_needed()
     if isinstance(group, list) and all(isinstance(item, int) for item in group):
@@ -282,10 +280,9 @@ def broadcast(
     With ``safe_mode=True`` the other ranks may pass anything (e.g. None): a placeholder with the source's
     type, shape and dtype is created for them.
 
-    Examples:
-        .. code-block:: python
-
-            cfg = idist.broadcast(cfg_path if idist.get_rank() == 0 else None, safe_mode=True)
+    ```python
+    cfg = idist.broadcast(cfg_path if idist.get_rank() == 0 else None, safe_mode=True)
+    ```
     """
     return _sync_if_needed().broadcast(tensor, src=src, safe_mode=safe_mode)
 
@@ -368,12 +365,11 @@ def one_rank_only(rank: int = 0, with_barrier: bool = False) -> Callable:
     """Decorator: run the function only on process ``rank`` (None elsewhere), optionally followed by a
     barrier on every process.
 
-    Examples:
-        .. code-block:: python
-
-            @idist.one_rank_only()
-            def log_on_rank0(msg):
-                print(msg)
+    ```python
+    @idist.one_rank_only()
+    def log_on_rank0(msg):
+        print(msg)
+    ```
     """
 
     def _one_rank_only(func: Callable) -> Callable:
@@ -397,11 +393,10 @@ def one_rank_first(rank: int = 0, local: bool = False) -> Iterator[None]:
 
     With ``local=True`` ranks are counted on each node.
 
-    Examples:
-        .. code-block:: python
-
-            with idist.one_rank_first(local=True):
-                dataset = MNIST(root, download=True)
+    ```python
+    with idist.one_rank_first(local=True):
+        dataset = MNIST(root, download=True)
+    ```
     """
     current_rank = get_local_rank() if local else get_rank()
     size = get_nproc_per_node() if local else get_world_size()

@@ -95,9 +95,9 @@ class Average(VariableAccumulation):
 
     ``compute`` returns a tensor: 0-d for scalar outputs, per-feature for ``(N, D, ...)`` outputs.
 
-    Example::
-
-        Average(output_transform=lambda out: out["loss"]).attach(trainer, "mean_loss")
+    ```python
+    Average(output_transform=lambda out: out["loss"]).attach(trainer, "mean_loss")
+    ```
     """
 
     def __init__(

@@ -223,11 +223,11 @@ class Accuracy(_PendingSums, _BaseClassification):
 
     ``compute()`` returns a float.
 
-    Example::
-
-        acc = Accuracy()
-        acc.update((torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1])))
-        acc.compute()  # 0.5
+    ```python
+    acc = Accuracy()
+    acc.update((torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1])))
+    acc.compute()  # 0.5
+    ```
     """
 
     _state_dict_all_req_keys = ("_num_correct", "_num_examples")

@@ -34,10 +34,10 @@ class AveragePrecision(_FixedFnEpochMetric):
         device: where the stored tensors live.
         skip_unrolling: pass list outputs to ``update`` unchanged.
 
-    Example::
-
-        ap = AveragePrecision(output_transform=lambda out: (torch.softmax(out[0], dim=1), out[1]))
-        ap.attach(evaluator, "average_precision")
+    ```python
+    ap = AveragePrecision(output_transform=lambda out: (torch.softmax(out[0], dim=1), out[1]))
+    ap.attach(evaluator, "average_precision")
+    ```
     """
 
     _metric_fn = staticmethod(average_precision_compute_fn)

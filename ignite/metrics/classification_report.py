@@ -42,11 +42,11 @@ def ClassificationReport(
     means over classes. Binary input reports both classes ``"0"`` and ``"1"`` (as scikit-learn does), multiclass
     and multilabel input one entry per class or label.
 
-    Example::
-
-        report = ClassificationReport(output_dict=True)
-        report.attach(evaluator, "report")
-        # engine.state.metrics["report"]["macro avg"]["f1-score"]
+    ```python
+    report = ClassificationReport(output_dict=True)
+    report.attach(evaluator, "report")
+    # engine.state.metrics["report"]["macro avg"]["f1-score"]
+    ```
     """
     precision = Precision(average=None, is_multilabel=is_multilabel, output_transform=output_transform, device=device)
     recall = Recall(average=None, is_multilabel=is_multilabel, output_transform=output_transform, device=device)

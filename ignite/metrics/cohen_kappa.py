@@ -141,10 +141,10 @@ class CohenKappa(Metric):
 
     ``compute()`` returns a float.
 
-    Example::
-
-        kappa = CohenKappa(weights="quadratic", num_classes=5)
-        kappa.attach(evaluator, "kappa")
+    ```python
+    kappa = CohenKappa(weights="quadratic", num_classes=5)
+    kappa.attach(evaluator, "kappa")
+    ```
     """
 
     _state_dict_all_req_keys = ("_impl",)

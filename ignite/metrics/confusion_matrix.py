@@ -32,11 +32,11 @@ class ConfusionMatrix(_PendingSums, Metric):
         device: device of the accumulators.
         skip_unrolling: pass list outputs to ``update`` unchanged (default True).
 
-    Example::
-
-        cm = ConfusionMatrix(num_classes=3)
-        miou = mIoU(cm, ignore_index=0)
-        miou.attach(evaluator, "mIoU")
+    ```python
+    cm = ConfusionMatrix(num_classes=3)
+    miou = mIoU(cm, ignore_index=0)
+    miou.attach(evaluator, "mIoU")
+    ```
     """
 
     _state_dict_all_req_keys = ("confusion_matrix", "_num_examples")
@@ -178,10 +178,10 @@ def IoU(cm: ConfusionMatrix, ignore_index: int | None = None) -> MetricsLambda:
 
     Returns a ``MetricsLambda`` computing a float64 tensor of length ``C`` (``C - 1`` with ``ignore_index``).
 
-    Example::
-
-        cm = ConfusionMatrix(num_classes=3)
-        IoU(cm, ignore_index=0).attach(evaluator, "IoU")
+    ```python
+    cm = ConfusionMatrix(num_classes=3)
+    IoU(cm, ignore_index=0).attach(evaluator, "IoU")
+    ```
     """
     _check_cm(cm, ignore_index)
     if cm.average not in (None, "samples"):
@@ -197,10 +197,10 @@ def JaccardIndex(cm: ConfusionMatrix, ignore_index: int | None = None) -> Metric
 def mIoU(cm: ConfusionMatrix, ignore_index: int | None = None) -> MetricsLambda:
     """Mean of :func:`IoU` over the classes (without ``ignore_index``); a 0-d float64 tensor.
 
-    Example::
-
-        cm = ConfusionMatrix(num_classes=21)
-        mIoU(cm, ignore_index=0).attach(evaluator, "mIoU")
+    ```python
+    cm = ConfusionMatrix(num_classes=21)
+    mIoU(cm, ignore_index=0).attach(evaluator, "mIoU")
+    ```
     """
     _check_cm(cm, ignore_index)
     if cm.average not in (None, "samples"):

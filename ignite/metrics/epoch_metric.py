@@ -44,12 +44,12 @@ class EpochMetric(Metric):
         device: where the stored tensors live.
         skip_unrolling: see :class:`~ignite.metrics.metric.Metric`.
 
-    Example::
+    ```python
+    def mean_rank_of_target(y_pred, y):
+        return (y_pred > y_pred.gather(1, y[:, None])).sum(1).float().mean().item()
 
-        def mean_rank_of_target(y_pred, y):
-            return (y_pred > y_pred.gather(1, y[:, None])).sum(1).float().mean().item()
-
-        EpochMetric(mean_rank_of_target).attach(evaluator, "mean_rank")
+    EpochMetric(mean_rank_of_target).attach(evaluator, "mean_rank")
+    ```
     """
 
     _state_dict_all_req_keys = ("_predictions", "_targets")

@@ -47,10 +47,10 @@ def Fbeta(
 
     Returns a :class:`~ignite.metrics.MetricsLambda`.
 
-    Example::
-
-        f1 = Fbeta(beta=1.0)
-        f1.attach(evaluator, "f1")
+    ```python
+    f1 = Fbeta(beta=1.0)
+    f1.attach(evaluator, "f1")
+    ```
     """
     if not (beta > 0):
         raise ValueError(f"Beta should be a positive integer, but given {beta}")

@@ -24,10 +24,10 @@ class Frequency(Metric):
     Attached, it is reset at each epoch start and stores ``int(compute())`` in ``engine.state.metrics`` at
     ``event_name`` (every iteration by default).
 
-    Example::
-
-        wps = Frequency(output_transform=lambda out: out["ntokens"])
-        wps.attach(trainer, name="wps")
+    ```python
+    wps = Frequency(output_transform=lambda out: out["ntokens"])
+    wps.attach(trainer, name="wps")
+    ```
     """
 
     # upstream saved nothing; the count and the elapsed time are the state

@@ -26,9 +26,9 @@ class Loss(_BatchSumMetric):
         device: see :class:`~ignite.metrics.metric.Metric`.
         skip_unrolling: see :class:`~ignite.metrics.metric.Metric`.
 
-    Example::
-
-        Loss(nn.CrossEntropyLoss()).attach(evaluator, "nll")
+    ```python
+    Loss(nn.CrossEntropyLoss()).attach(evaluator, "nll")
+    ```
     """
 
     required_output_keys = ("y_pred", "y", "criterion_kwargs")

@@ -84,11 +84,11 @@ class MatthewsCorrCoef(_FixedFnEpochMetric):
         device: where the stored tensors live.
         skip_unrolling: pass list outputs to ``update`` unchanged.
 
-    Example::
-
-        mcc = MatthewsCorrCoef()
-        mcc.update((torch.tensor([1, 0, 1, 1]), torch.tensor([1, 0, 0, 1])))
-        mcc.compute()  # 0.5773...
+    ```python
+    mcc = MatthewsCorrCoef()
+    mcc.update((torch.tensor([1, 0, 1, 1]), torch.tensor([1, 0, 0, 1])))
+    mcc.compute()  # 0.5773...
+    ```
     """
 
     _metric_fn = staticmethod(matthews_corrcoef_compute_fn)

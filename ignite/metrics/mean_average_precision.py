@@ -91,11 +91,11 @@ class MeanAveragePrecision(_BaseClassification, _BaseAveragePrecision):
 
     ``compute()`` returns a float for binary input, otherwise a tensor (0-d when averaged).
 
-    Example::
-
-        mean_ap = MeanAveragePrecision()
-        mean_ap.update((torch.tensor([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]), torch.tensor([1, 2])))
-        mean_ap.compute()  # tensor(0.5000, dtype=torch.float64): class 0 has no positive (AP 0)
+    ```python
+    mean_ap = MeanAveragePrecision()
+    mean_ap.update((torch.tensor([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]), torch.tensor([1, 2])))
+    mean_ap.compute()  # tensor(0.5000, dtype=torch.float64): class 0 has no positive (AP 0)
+    ```
     """
 
     _state_dict_all_req_keys = ("_y_pred", "_y_true")

@@ -36,7 +36,7 @@ import torch
 
 from ignite.base.mixins import Serializable
 from ignite.engine.events import CallableEventWithFilter, Events
-from ignite.utils import _CollectionItem, _tree_apply2, _tree_map
+from ignite.utils import _CollectionItem, _rank, _tree_apply2, _tree_map
 
 if TYPE_CHECKING:
     from ignite.engine.engine import Engine
@@ -76,10 +76,6 @@ def _idist() -> Any:
 
 def _world_size() -> int:
     return _idist().get_world_size()
-
-
-def _rank() -> int:
-    return _idist().get_rank()
 
 
 # --------------------------------------------------------------------------- accumulation helpers

@@ -17,10 +17,10 @@ class MetricGroup(Metric):
     ``output_transform``. With the default ``metrics_result_mode`` the engine gets each member's value under
     its name and the whole dict under the group's name.
 
-    Example::
-
-        group = MetricGroup({"acc": Accuracy(), "nll": Loss(nn.NLLLoss())})
-        group.attach(evaluator, "eval")
+    ```python
+    group = MetricGroup({"acc": Accuracy(), "nll": Loss(nn.NLLLoss())})
+    group.attach(evaluator, "eval")
+    ```
     """
 
     _state_dict_all_req_keys: tuple[str, ...] = ("metrics",)

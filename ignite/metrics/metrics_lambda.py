@@ -25,12 +25,12 @@ class MetricsLambda(Metric):
     not stored in ``engine.state.metrics`` unless they are attached themselves). Creating a lambda resets its
     operand metrics.
 
-    Example::
-
-        precision = Precision(average=False)
-        recall = Recall(average=False)
-        f1 = (precision * recall * 2 / (precision + recall + 1e-20)).mean()
-        f1.attach(evaluator, "f1")
+    ```python
+    precision = Precision(average=False)
+    recall = Recall(average=False)
+    f1 = (precision * recall * 2 / (precision + recall + 1e-20)).mean()
+    f1.attach(evaluator, "f1")
+    ```
     """
 
     _state_dict_all_req_keys = ("_updated", "args", "kwargs")

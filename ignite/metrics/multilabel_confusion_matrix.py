@@ -31,11 +31,11 @@ class MultiLabelConfusionMatrix(_PendingSums, Metric):
 
     ``compute()`` returns a ``(C, 2, 2)`` tensor (int64 counts unless ``normalized``).
 
-    Example::
-
-        mlcm = MultiLabelConfusionMatrix(num_classes=3)
-        mlcm.update((torch.tensor([[1, 0, 1]]), torch.tensor([[1, 1, 0]])))
-        mlcm.compute()[0]  # tensor([[0, 0], [0, 1]])
+    ```python
+    mlcm = MultiLabelConfusionMatrix(num_classes=3)
+    mlcm.update((torch.tensor([[1, 0, 1]]), torch.tensor([[1, 1, 0]])))
+    mlcm.compute()[0]  # tensor([[0, 0], [0, 1]])
+    ```
     """
 
     _state_dict_all_req_keys = ("confusion_matrix", "_num_examples")

@@ -304,12 +304,14 @@ class Precision(_BasePrecisionRecall):
     Binary and multilabel values must be 0/1 (checked on the first batch after ``reset``); threshold scores in
     ``output_transform``. Binary input with ``average`` other than ``False`` expects ``long`` tensors.
 
-    Example (the F1 score of the slides)::
+    An F1 score composed from precision and recall:
 
-        precision = Precision(average=False)
-        recall = Recall(average=False)
-        F1 = (precision * recall * 2 / (precision + recall)).mean()
-        F1.attach(evaluator, "F1")
+    ```python
+    precision = Precision(average=False)
+    recall = Recall(average=False)
+    F1 = (precision * recall * 2 / (precision + recall)).mean()
+    F1.attach(evaluator, "F1")
+    ```
     """
 
     _count_predicted = True

@@ -33,11 +33,11 @@ class PrecisionRecallCurve(_FixedFnEpochMetric):
         device: where the stored tensors live.
         skip_unrolling: pass list outputs to ``update`` unchanged.
 
-    Example::
-
-        pr = PrecisionRecallCurve(output_transform=lambda out: (torch.sigmoid(out[0]), out[1]))
-        pr.attach(evaluator, "pr_curve")
-        precision, recall, thresholds = evaluator.state.metrics["pr_curve"]
+    ```python
+    pr = PrecisionRecallCurve(output_transform=lambda out: (torch.sigmoid(out[0]), out[1]))
+    pr.attach(evaluator, "pr_curve")
+    precision, recall, thresholds = evaluator.state.metrics["pr_curve"]
+    ```
     """
 
     _metric_fn = staticmethod(precision_recall_curve_compute_fn)

@@ -14,11 +14,11 @@ class Recall(_BasePrecisionRecall):
     the actual members of each class instead of the predicted ones. ``average='micro'`` equals accuracy for
     binary and multiclass input.
 
-    Example::
-
-        recall = Recall(average="macro")
-        recall.update((torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1])))
-        recall.compute()  # 0.25: class 0 has no member (0), class 1 recall 0.5
+    ```python
+    recall = Recall(average="macro")
+    recall.update((torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1])))
+    recall.compute()  # 0.25: class 0 has no member (0), class 1 recall 0.5
+    ```
     """
 
     _count_predicted = False

@@ -42,10 +42,10 @@ class ROC_AUC(_FixedFnEpochMetric):
         device: where the stored tensors live.
         skip_unrolling: pass list outputs to ``update`` unchanged.
 
-    Example::
-
-        roc_auc = ROC_AUC(output_transform=lambda out: (torch.sigmoid(out[0]), out[1]))
-        roc_auc.attach(evaluator, "roc_auc")
+    ```python
+    roc_auc = ROC_AUC(output_transform=lambda out: (torch.sigmoid(out[0]), out[1]))
+    roc_auc.attach(evaluator, "roc_auc")
+    ```
     """
 
     _metric_fn = staticmethod(roc_auc_compute_fn)
@@ -63,11 +63,11 @@ class RocCurve(_FixedFnEpochMetric):
         device: where the stored tensors live.
         skip_unrolling: pass list outputs to ``update`` unchanged.
 
-    Example::
-
-        roc = RocCurve()
-        roc.update((torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1])))
-        fpr, tpr, thresholds = roc.compute()
+    ```python
+    roc = RocCurve()
+    roc.update((torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1])))
+    fpr, tpr, thresholds = roc.compute()
+    ```
     """
 
     _metric_fn = staticmethod(roc_auc_curve_compute_fn)

@@ -46,10 +46,10 @@ class RunningAverage(Metric):
     ``SingleEpochRunningBatchWise`` restarts it every epoch; ``RunningEpochWise`` folds in the epoch value of
     ``src`` at the end of each epoch.
 
-    Example::
-
-        RunningAverage(output_transform=lambda out: out["loss"]).attach(trainer, "running_loss")
-        RunningAverage(Accuracy()).attach(trainer, "running_acc")
+    ```python
+    RunningAverage(output_transform=lambda out: out["loss"]).attach(trainer, "running_loss")
+    RunningAverage(Accuracy()).attach(trainer, "running_acc")
+    ```
     """
 
     required_output_keys = None

@@ -31,11 +31,11 @@ class TopKCategoricalAccuracy(_PendingSums, Metric):
 
     ``compute()`` returns a float.
 
-    Example::
-
-        top2 = TopKCategoricalAccuracy(k=2)
-        top2.update((torch.tensor([[0.1, 0.5, 0.4], [0.6, 0.3, 0.1]]), torch.tensor([2, 2])))
-        top2.compute()  # 0.5
+    ```python
+    top2 = TopKCategoricalAccuracy(k=2)
+    top2.update((torch.tensor([[0.1, 0.5, 0.4], [0.6, 0.3, 0.1]]), torch.tensor([2, 2])))
+    top2.compute()  # 0.5
+    ```
     """
 
     _state_dict_all_req_keys = ("_num_correct", "_num_examples")

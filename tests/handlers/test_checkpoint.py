@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-import ignite.handlers.checkpoint as ckpt_module
+import ignite.handlers._disk_saver as disk_saver_module
 from ignite.engine import Engine, Events, State
 from ignite.handlers import Checkpoint, DiskSaver, ModelCheckpoint, global_step_from_engine
 from ignite.handlers.checkpoint import BaseSaveHandler, CheckpointEvents, CorruptCheckpointError
@@ -611,7 +611,7 @@ def test_disk_saver_kwargs(tmp_path):
 
 
 def test_disk_saver_save_on_rank(tmp_path, monkeypatch):
-    monkeypatch.setattr(ckpt_module, "_rank", lambda: 1)
+    monkeypatch.setattr(disk_saver_module, "_rank", lambda: 1)
     saver = DiskSaver(tmp_path / "r", save_on_rank=0)
     assert not (tmp_path / "r").exists()  # directory set-up happens on the saving rank only
     (tmp_path / "r").mkdir()

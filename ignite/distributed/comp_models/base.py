@@ -6,7 +6,7 @@ import numbers
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 
@@ -88,17 +88,16 @@ class ComputationModel(metaclass=ABCMeta):
     def get_world_size(self) -> int:
         pass
 
-    @abstractmethod
+    # the layout found by ``_setup_attrs`` (or given by the launcher), the same in every distributed model
+
     def get_nproc_per_node(self) -> int:
-        pass
+        return cast(int, self._nproc_per_node)
 
-    @abstractmethod
     def get_nnodes(self) -> int:
-        pass
+        return cast(int, self._nnodes)
 
-    @abstractmethod
     def get_node_rank(self) -> int:
-        pass
+        return cast(int, self._node)
 
     @abstractmethod
     def device(self) -> torch.device:

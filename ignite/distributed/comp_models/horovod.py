@@ -107,15 +107,6 @@ if has_hvd_support:
         def get_world_size(self) -> int:
             return int(_hvd().size())
 
-        def get_nproc_per_node(self) -> int:
-            return cast(int, self._nproc_per_node)
-
-        def get_nnodes(self) -> int:
-            return cast(int, self._nnodes)
-
-        def get_node_rank(self) -> int:
-            return cast(int, self._node)
-
         def device(self) -> torch.device:
             return _current_cuda_device(self.get_local_rank())
 

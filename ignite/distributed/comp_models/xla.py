@@ -127,15 +127,6 @@ if has_xla_support:
         def get_world_size(self) -> int:
             return _world_size()
 
-        def get_nproc_per_node(self) -> int:
-            return cast(int, self._nproc_per_node)
-
-        def get_nnodes(self) -> int:
-            return cast(int, self._nnodes)
-
-        def get_node_rank(self) -> int:
-            return cast(int, self._node)
-
         def device(self) -> torch.device:
             try:
                 import torch_xla
