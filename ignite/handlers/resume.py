@@ -324,11 +324,11 @@ class ExactResume(Serializable):
                 "on another number of ranks exactly"
             )
         new_length = engine._get_data_length(raw) if raw is not None else None
-        if new_length is None or position is None or position["length"] != state.epoch_length:
+        if new_length is None or (position is not None and position["length"] != state.epoch_length):
             raise ValueError(
-                "ExactResume: a resume on another number of ranks needs a sized DataLoader whose length was the "
-                f"epoch length (saved epoch_length={state.epoch_length}, data length "
-                f"{position['length'] if position is not None else None})"
+                "ExactResume: a resume on another number of ranks needs a sized DataLoader whose length is the "
+                f"epoch length (saved: epoch_length={state.epoch_length}, data length "
+                f"{position['length'] if position is not None else None}; epoch_length not passed to run())"
             )
         if inside:
             if saved_sampler is None:
