@@ -127,7 +127,7 @@ def global_order(dataset: Any, saved: dict[str, Any]) -> list[int]:
     world = saved["num_replicas"]
     per_rank = []
     for rank in range(world):
-        sampler = DistributedSampler(
+        sampler: DistributedSampler = DistributedSampler(
             dataset,
             num_replicas=world,
             rank=rank,

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["handler_keys", "optimizer_keys", "optimizer_key"]
 
 
-def _owner(func: Callable) -> Any:
+def _owner(handler: Callable) -> Any:
+    func: Any = handler
     parent = getattr(func, "_parent", None)
     if isinstance(parent, weakref.ref):
         func = parent() or getattr(func, "_handler", func)

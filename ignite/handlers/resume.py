@@ -298,7 +298,7 @@ class ExactResume(Serializable):
 
         restore_once._exact_resume_hook = True  # type: ignore[attr-defined]
         for event in events:
-            entry = (restore_once, (), {})
+            entry: tuple = (restore_once, (), {})
             engine._event_handlers[event].insert(0, entry)
             self._restore_entries.append((event, entry))
 
@@ -330,7 +330,7 @@ class ExactResume(Serializable):
                 f"epoch length (saved: epoch_length={state.epoch_length}, data length "
                 f"{position['length'] if position is not None else None}; epoch_length not passed to run())"
             )
-        if inside:
+        if inside and position is not None:
             if saved_sampler is None:
                 raise ValueError(
                     f"ExactResume: the checkpoint was taken inside a pass on {saved_world} ranks, and this run has "
