@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["position_pass", "skip_by_indices", "describe_sampler", "elastic_share", "iterate_share", "global_order"]
+__all__ = [
+    "position_pass",
+    "skip_by_indices",
+    "describe_sampler",
+    "global_consumed",
+    "elastic_share",
+    "iterate_share",
+    "global_order",
+]
 
 _END = object()
 
@@ -117,7 +125,17 @@ def describe_sampler(data: Any) -> dict[str, Any] | None:
         "dataset_length": len(sampler.dataset),
         "num_samples": int(sampler.num_samples),
         "batch_size": int(data.batch_size),
+        # the part of the order this pass deals: from ``offset``, to ``dealt_to`` ranks, ``share_length`` each
+        # (a resumed pass on another world deals the rest of the interrupted pass's order)
+        "offset": 0,
+        "dealt_to": int(sampler.num_replicas),
+        "share_length": int(sampler.num_samples),
     }
+
+
+def global_consumed(saved: dict[str, Any], consumed: int) -> int:
+    """How many samples of the global order were used once each dealt rank had drawn ``consumed`` batches."""
+    return saved["offset"] + saved["dealt_to"] * min(consumed * saved["batch_size"], saved["share_length"])
 
 
 def global_order(dataset: Any, saved: dict[str, Any]) -> list[int]:
@@ -156,8 +174,7 @@ def elastic_share(data: Any, saved: dict[str, Any], consumed: int) -> list[int]:
             f"ExactResume: the dataset has {len(sampler.dataset)} samples, the checkpoint was taken on "
             f"{saved['dataset_length']}"
         )
-    done = saved["num_replicas"] * min(consumed * saved["batch_size"], saved["num_samples"])
-    rest = global_order(sampler.dataset, saved)[done:]
+    rest = global_order(sampler.dataset, saved)[global_consumed(saved, consumed) :]
     world = sampler.num_replicas
     if len(rest) % world:
         raise ValueError(

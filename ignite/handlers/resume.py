@@ -236,7 +236,7 @@ class ExactResume(Serializable):
         self._pass: dict[str, Any] | None = None
         self._pending: dict[str, Any] | None = None
         self._position: dict[str, Any] | None = None
-        self._share: list[int] | None = None
+        self._share: tuple[list[int], dict[str, Any]] | None = None
         self._restore_entries: list[tuple] = []
         self._replaying = False
         engine.add_event_handler(Events.STARTED, self._on_started)
@@ -311,7 +311,8 @@ class ExactResume(Serializable):
         sampler = _data_position.distributed_sampler(raw)
         saved_world = pending.get("world_size", 1)
         if saved_sampler is not None and sampler is not None:
-            changed = sampler.num_replicas != saved_sampler["num_replicas"]
+            # dealt again: to another world, or a pass that was itself the rest of an interrupted one
+            changed = sampler.num_replicas != saved_sampler["num_replicas"] or saved_sampler["offset"] > 0
         else:
             changed = saved_world != _world_size()
         if not changed:
@@ -340,7 +341,14 @@ class ExactResume(Serializable):
             share = _data_position.elastic_share(raw, saved_sampler, position["consumed"])
             batch = raw.batch_size  # type: ignore[union-attr]
             left = len(share) // batch if raw.drop_last else -(-len(share) // batch)  # type: ignore[union-attr]
-            self._share = share
+            # the pass now deals the rest of the saved order: a checkpoint taken during it says so
+            dealt = {
+                **saved_sampler,
+                "offset": _data_position.global_consumed(saved_sampler, position["consumed"]),
+                "dealt_to": sampler.num_replicas,
+                "share_length": len(share),
+            }
+            self._share = (share, dealt)
             state.iteration = state.epoch * new_length + (new_length - left)
         else:
             epochs = state.iteration // state.epoch_length if state.epoch_length else state.epoch
@@ -392,10 +400,10 @@ class ExactResume(Serializable):
         consumed = position["consumed"]
         share, self._share = self._share, None
         self._pass = {
-            "start_iteration": engine.state.iteration - consumed,
+            "start_iteration": engine.state.iteration - consumed if share is None else engine.state.iteration,
             "rng": position["rng"],
             "generators": position["generators"],
-            "sampler": position.get("sampler"),
+            "sampler": position.get("sampler") if share is None else share[1],
         }
         length = position["length"]
         if share is None and length is not None and consumed >= length:
@@ -407,10 +415,8 @@ class ExactResume(Serializable):
         if position["generators"] is not None:
             _set_generator_states(data, position["generators"])
         try:
-            if share is not None:
-                # another world size: this rank's share of the rest; it is saved again as a pass of this world
-                self._pass = None
-                return _data_position.iterate_share(data, share)
+            if share is not None:  # another world size: this rank's share of the rest of the saved order
+                return _data_position.iterate_share(data, share[0])
             return position_pass(data, consumed, self.data_skip)
         finally:
             _restore_rng(current)

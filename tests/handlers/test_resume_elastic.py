@@ -158,3 +158,17 @@ def test_two_gloo_ranks_resumed_on_one_and_one_resumed_on_two(tmp_path):
     assert done + interleave([_epoch_batches(r, 2) for r in after]) == order(1)
     assert interleave([_epoch_batches(r, 3) for r in after]) == order(2)
     assert [(r["epoch"], r["iteration"]) for r in after] == [(3, 15), (3, 15)]
+
+
+@pytest.mark.parametrize("last", [1, 2, 4])
+def test_a_checkpoint_taken_in_the_rest_of_a_pass_resumes_exactly(tmp_path, last):
+    """2 ranks stop after 2 of 5 batches; 1 rank goes on for 2 batches (iterations 5 and 6 of its 10) and stops;
+    ``last`` ranks finish the epoch: the three parts are the epoch's order."""
+    first = [Rank(2, r).run(max_epochs=1, stop_at=2) for r in range(2)]
+    saved = through_a_file(first[0].save(), tmp_path)
+    middle = Rank(1, 0).load(saved).run(max_epochs=1, stop_at=6)
+    saved = through_a_file(middle.save(), tmp_path)
+    assert saved["resume"]["position"]["sampler"]["offset"] == 16
+    final = [Rank(last, r).load(saved).run(max_epochs=1) for r in range(last)]
+    parts = [first, [middle], final]
+    assert sum((interleave([r.batches(1) for r in part]) for part in parts), []) == order(0)
