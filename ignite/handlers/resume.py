@@ -39,7 +39,7 @@ from ignite import _rng
 from ignite.base import Serializable
 from ignite.engine import _data_position
 from ignite.engine._data_position import position_pass
-from ignite.engine._resumable import OptimizerHyperParameters
+from ignite.engine._resumable import OptimizerHyperParameters, is_stateful
 from ignite.engine.events import Events
 
 if TYPE_CHECKING:
@@ -178,6 +178,8 @@ class ExactResume(Serializable):
     * the position in the current pass over the data: how many batches were drawn since the pass started and the
       random states (global and the loader's ``torch.Generator``) at the moment the pass's iterator was created;
       for a ``DistributedSampler``, what re-creates the pass's global sample order (see elastic resume below);
+      for a data source that is itself resumable (``state_dict``/``load_state_dict``, e.g. torchdata's
+      ``StatefulDataLoader``), its own ``state_dict()``, which it is given back to continue its pass;
     * the ``state_dict()`` of every object registered as resumable with the trainer (``"attached"``): metrics
       (under ``metric/<name>``), and any handler object, or instance of a bound-method handler, that has
       ``state_dict``/``load_state_dict`` (schedulers, early stopping, checkpointers, your own, under their class
@@ -192,7 +194,8 @@ class ExactResume(Serializable):
        same shuffle), the consumed batches are skipped, and the random states are put back. For a ``DataLoader``
        with ``num_workers=0`` the skipped batches are dropped by index without loading them; otherwise (workers,
        iterable datasets, plain iterables) they are fetched and discarded, which also replays random
-       augmentation done in workers. ``data_skip="indices"`` or ``"fetch"`` forces one way.
+       augmentation done in workers. ``data_skip="indices"`` or ``"fetch"`` forces one way. A resumable data
+       source gets its saved state through ``load_state_dict`` before ``iter`` instead, and skips nothing.
     2. restores, at the point of the run matching the save — before the first batch for a save inside an epoch,
        before the first ``EPOCH_STARTED`` handler for a save at an epoch boundary — the random states, the saved
        objects' states and ``state.metrics``, undoing what the re-fired ``STARTED`` (and, inside an epoch,
@@ -406,7 +409,8 @@ class ExactResume(Serializable):
             "sampler": position.get("sampler") if share is None else share[1],
         }
         length = position["length"]
-        if share is None and length is not None and consumed >= length:
+        resumable_data = share is None and position.get("data_state") is not None and is_stateful(data)
+        if share is None and length is not None and consumed >= length and not resumable_data:
             # the pass had ended when the checkpoint was taken; the engine starts the next one as it did then
             return iter(())
         current = _capture_rng()
@@ -417,6 +421,9 @@ class ExactResume(Serializable):
         try:
             if share is not None:  # another world size: this rank's share of the rest of the saved order
                 return _data_position.iterate_share(data, share[0])
+            if resumable_data:  # the data source continues its pass itself (even an ended one): nothing is skipped
+                data.load_state_dict(position["data_state"])  # type: ignore[attr-defined]
+                return iter(data)
             return position_pass(data, consumed, self.data_skip)
         finally:
             _restore_rng(current)
@@ -448,6 +455,7 @@ class ExactResume(Serializable):
                 "rng": self._pass["rng"],
                 "generators": self._pass["generators"],
                 "sampler": self._pass.get("sampler"),
+                "data_state": raw.state_dict() if is_stateful(raw) else None,  # type: ignore[union-attr]
             }
         gens = _generators(raw) if raw is not None else []
         return OrderedDict(

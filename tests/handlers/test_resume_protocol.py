@@ -222,3 +222,58 @@ def test_optimizer_hyper_parameters_round_trip():
     assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["betas"] == (0.8, 0.9)
     with pytest.raises(ValueError, match=r"Argument state_dict holds 2 param groups, the optimizer has 1"):
         view.load_state_dict({"param_groups": sd["param_groups"] * 2})
+
+
+class ShuffledBatches:
+    """A data source that resumes itself: ``state_dict()`` is its position in the current pass."""
+
+    def __init__(self, n: int = 15, batch: int = 4, seed: int = 3) -> None:
+        self.n, self.batch, self.seed = n, batch, seed
+        self.passes = 0  # passes started
+        self.made = 0  # batches produced
+        self.current = (0, 0)  # (pass, batches produced in it)
+        self._loaded: tuple[int, int] | None = None
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch)
+
+    def __iter__(self):
+        epoch, start = self._loaded if self._loaded is not None else (self.passes, 0)
+        self._loaded = None
+        self.passes = epoch + 1
+        perm = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + epoch)).tolist()
+        self.current = (epoch, start)
+        for i in range(start, len(self)):
+            self.made += 1
+            self.current = (epoch, i + 1)
+            yield perm[i * self.batch : (i + 1) * self.batch]
+
+    def state_dict(self) -> dict:
+        return {"pass": self.current[0], "next": self.current[1]}
+
+    def load_state_dict(self, sd: dict) -> None:
+        self._loaded = (sd["pass"], sd["next"])
+
+
+@pytest.mark.parametrize("stop_at", [2, 4, 5, 7])
+def test_a_resumable_data_source_continues_its_pass_itself(stop_at):
+    def build() -> tuple[Engine, ExactResume, ShuffledBatches, list]:
+        seen: list = []
+        trainer = Engine(lambda e, b: seen.append(b))
+        return trainer, ExactResume(trainer), ShuffledBatches(), seen
+
+    trainer, _, data, reference = build()
+    trainer.run(data, max_epochs=3)
+
+    trainer, resume, data, seen = build()
+    trainer.add_event_handler(Events.ITERATION_COMPLETED(once=stop_at), lambda e: e.terminate())
+    trainer.run(data, max_epochs=3)
+    sd = {"trainer": trainer.state_dict(), "resume": resume.state_dict()}
+    assert sd["resume"]["position"]["data_state"] == {"pass": (stop_at - 1) // 4, "next": (stop_at - 1) % 4 + 1}
+
+    trainer, resume, data, rest = build()
+    trainer.load_state_dict(sd["trainer"])
+    resume.load_state_dict(sd["resume"])
+    trainer.run(data, max_epochs=3)
+    assert seen + rest == reference
+    assert data.made == 12 - stop_at  # nothing was fetched to be skipped
