@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
 import torch
 
-__all__ = ["Stateful", "is_stateful", "register", "OptimizerHyperParameters", "ResumableRegistry"]
+__all__ = ["Stateful", "is_stateful", "handler_owner", "register", "OptimizerHyperParameters", "ResumableRegistry"]
 
 
 @runtime_checkable
@@ -38,7 +39,7 @@ def is_stateful(obj: Any) -> bool:
     """
     from ignite.engine.engine import Engine
 
-    if obj is None or isinstance(obj, type) or not getattr(type(obj), "_ignite_resumable", True):
+    if obj is None or isinstance(obj, (type, ModuleType)) or not getattr(type(obj), "_ignite_resumable", True):
         return False
     if isinstance(obj, (torch.nn.Module, torch.optim.Optimizer, Engine)):
         return False
