@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ignite.engine import _resumable
 from ignite.engine._steps import (
     _call_model,
     _identity,
@@ -154,6 +155,9 @@ def create_supervised_trainer(
         update = _this.supervised_training_step(*args, gradient_accumulation_steps, model_fn, **extra)
 
     trainer = DeterministicEngine(update) if deterministic else Engine(update)
+    # the hyper-parameters handlers change (lr decay, schedulers) are resumable state of the trainer (ExactResume)
+    if isinstance(optimizer, torch.optim.Optimizer):
+        trainer._register_resumable(_resumable.OptimizerHyperParameters(optimizer), "optimizer", hold=True)
     if _scaler and scaler and isinstance(scaler, bool):
         trainer.state.scaler = _scaler  # type: ignore[attr-defined]
     return trainer

@@ -21,6 +21,7 @@ from ignite.engine._dispatch import (
     dispatch_event,
     fire_with_arguments,
 )
+from ignite.engine._resumable import ResumableRegistry, handler_owner, is_stateful
 from ignite.engine.events import (
     _DEFAULT_EVENT_TO_ATTR,
     CallableEventWithFilter,
@@ -148,6 +149,7 @@ class Engine(Serializable):
         self._event_to_attr: dict[Any, str] | None = dict(_DEFAULT_EVENT_TO_ATTR)
         self._dataloader_iter: Iterator | None = None
         self._init_iter: int | None = None
+        self._resumables = ResumableRegistry()  # objects whose state ExactResume saves (see _resumable.py)
 
         self.register_events(*Events)
 
@@ -248,6 +250,7 @@ class Engine(Serializable):
                 self.add_event_handler(e, handler, *args, **kwargs)
             return RemovableEventHandle(event_name, handler, self)
 
+        self._note_resumable(handler)
         if isinstance(event_name, CallableEventWithFilter) and event_name.filter is not None:
             handler = _FilteredHandler(handler, event_name, self)
 
@@ -270,6 +273,20 @@ class Engine(Serializable):
             self.logger.debug("Added handler for event %s", event_name)
 
         return RemovableEventHandle(event_name, handler, self)
+
+    # ------------------------------------------------- resumable state (used by ExactResume)
+
+    def _register_resumable(self, obj: Any, key: str | None = None, hold: bool = False) -> None:
+        """Record ``obj`` (with ``state_dict``/``load_state_dict``) as state of this engine's run, under ``key``."""
+        if not is_stateful(obj):
+            raise TypeError(f"Argument obj should have state_dict() and load_state_dict(), got {type(obj)}")
+        self._resumables.add(obj, key, hold=hold)
+
+    def _note_resumable(self, handler: Callable) -> None:
+        """Register the object behind an added handler if it is resumable (once; at registration, not per event)."""
+        owner = handler_owner(handler)
+        if is_stateful(owner):
+            self._resumables.add(owner)
 
     @staticmethod
     def _handler_matches(stored: Callable, handler: Callable) -> bool:

@@ -2,38 +2,44 @@
 
 Upstream PyTorch-Ignite resumes from an iteration approximately: random states, the position inside a shuffled
 pass over the data, and the state of handlers and metrics attached to the trainer are lost.
-:class:`ExactResume` carries all of them. Put it in ``to_save`` next to the trainer::
+:class:`ExactResume` carries all of them. Put it in ``to_save`` next to the trainer:
 
-    trainer = create_supervised_trainer(model, optimizer, loss_fn)
-    to_save = {"model": model, "optimizer": optimizer, "trainer": trainer, "resume": ExactResume(trainer)}
-    checkpointer = Checkpoint(to_save, DiskSaver("runs/ckpt", require_empty=False), n_saved=2)
-    trainer.add_event_handler(Events.ITERATION_COMPLETED(every=100), checkpointer)
-    trainer.run(loader, max_epochs=10)
+```python
+trainer = create_supervised_trainer(model, optimizer, loss_fn)
+to_save = {"model": model, "optimizer": optimizer, "trainer": trainer, "resume": ExactResume(trainer)}
+checkpointer = Checkpoint(to_save, DiskSaver("runs/ckpt", require_empty=False), n_saved=2)
+trainer.add_event_handler(Events.ITERATION_COMPLETED(every=100), checkpointer)
+trainer.run(loader, max_epochs=10)
+```
 
-and, in a new process built the same way, load the last checkpoint before running::
+and, in a new process built the same way, load the last checkpoint before running:
 
-    Checkpoint.load_objects(to_load=to_save, checkpoint=path)
-    trainer.run(loader, max_epochs=10)      # parameters end bit-identical to an uninterrupted run (CPU)
+```python
+Checkpoint.load_objects(to_load=to_save, checkpoint=path)
+trainer.run(loader, max_epochs=10)  # parameters end bit-identical to an uninterrupted run (CPU)
+```
 
-:class:`ignite.handlers.preemption.PreemptionHandler` does that loading by itself.
+:class:`ignite.handlers.preemption.PreemptionHandler` does that loading by itself. What is saved besides the
+random states and the data position is declared, never discovered: the objects registered as resumable with the
+trainer (see ``ignite/engine/_resumable.py``) and the ones given as ``objects``. The guide
+``docs/guides/exact-resume.md`` describes the protocol and the elastic (world-size changing) resume.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import logging
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from ignite import _rng
 from ignite.base import Serializable
+from ignite.engine import _data_position
 from ignite.engine._data_position import position_pass
+from ignite.engine._resumable import OptimizerHyperParameters, is_stateful
 from ignite.engine.events import Events
 
 if TYPE_CHECKING:
@@ -41,9 +47,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ExactResume"]
 
-_logger = logging.getLogger(__name__)
-_VERSION = 1
-_MAX_FANOUT = 64  # containers larger than this are not searched for optimizers
+_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 _ITERATION_EVENTS = ("GET_BATCH_STARTED", "GET_BATCH_COMPLETED", "ITERATION_STARTED", "ITERATION_COMPLETED")
 
 
@@ -79,6 +84,53 @@ def _set_generator_states(data: Any, states: list) -> None:
         gen.set_state(st)
 
 
+def _world_size() -> int:
+    import ignite.distributed as idist
+
+    return idist.get_world_size()
+
+
+def _plain(x: Any) -> bool:
+    """Whether ``x`` is made of types that ``torch.load(weights_only=True)`` reads back."""
+    if x is None or isinstance(x, (bool, int, float, str, torch.Tensor)):
+        return True
+    if isinstance(x, Mapping):
+        return all(isinstance(k, (str, int)) and _plain(v) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return all(_plain(v) for v in x)
+    return False
+
+
+def _check_objects(objects: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``objects`` as resumable objects by name (optimizers as their hyper-parameters)."""
+    if objects is None:
+        return {}
+    if not isinstance(objects, Mapping):
+        raise TypeError(f"Argument objects should be a mapping of names to objects, got {type(objects)}")
+    checked: dict[str, Any] = {}
+    for key, obj in objects.items():
+        if not isinstance(key, str):
+            raise TypeError(f"Argument objects should have string keys, got {key!r}")
+        if isinstance(obj, torch.optim.Optimizer):
+            obj = OptimizerHyperParameters(obj)
+        elif not (callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None))):
+            raise TypeError(
+                f"Argument objects[{key!r}] should have state_dict() and load_state_dict() (or be an optimizer), "
+                f"got {type(obj)}"
+            )
+        checked[key] = obj
+    return checked
+
+
+def _load_each(saved: Mapping[str, Any], objects: Mapping[str, Any], what: str) -> None:
+    for key, sd in saved.items():
+        obj = objects.get(key)
+        if obj is None:
+            warnings.warn(f"ExactResume: no {what} '{key}' is known for the trainer; its saved state is ignored")
+            continue
+        obj.load_state_dict(sd)
+
+
 # ------------------------------------------------------------------------------------------------ data tracking
 
 
@@ -108,155 +160,32 @@ class _TrackedData:
         return f"_TrackedData({self._data!r})"
 
 
-# ------------------------------------------------------------------------------------------------ handlers
-
-
-def _owner(func: Callable) -> Any:
-    """The object behind a registered handler (filter wrappers, partials and bound methods unwrapped)."""
-    parent = getattr(func, "_parent", None)
-    if isinstance(parent, weakref.ref):
-        func = parent() or getattr(func, "_handler", func)
-    while isinstance(func, functools.partial):
-        func = func.func
-    if inspect.ismethod(func):
-        return func.__self__
-    return func
-
-
-def _skip_object(obj: Any) -> bool:
-    from ignite.engine.engine import Engine
-
-    return isinstance(obj, (Engine, torch.nn.Module, torch.optim.Optimizer, ExactResume)) or inspect.isroutine(obj)
-
-
-def _handler_objects(engine: Engine) -> tuple[OrderedDict, list]:
-    """Stateful handler objects keyed by ``event/index/class`` of their first registration, and all owners."""
-    stateful: OrderedDict[str, Any] = OrderedDict()
-    owners: list[Any] = []
-    seen: set[int] = set()
-    registry = engine._event_handlers
-    for event in sorted(registry, key=lambda e: str(getattr(e, "_name_", e))):
-        event_name = str(getattr(event, "_name_", event))
-        index = -1
-        for func, _, _ in list(registry[event]):
-            obj = _owner(func)
-            if isinstance(obj, ExactResume) or getattr(func, "_exact_resume_hook", False):
-                continue  # ExactResume's own hooks (some inserted at restore time) do not shift the positions
-            index += 1
-            if id(obj) in seen or _skip_object(obj):
-                continue
-            seen.add(id(obj))
-            owners.append(obj)
-            if callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None)):
-                stateful[f"{event_name}/{index}/{type(obj).__qualname__}"] = obj
-    return stateful, owners
-
-
-def _find_optimizers(objs: list, depth: int = 4) -> list[torch.optim.Optimizer]:
-    """Optimizers reachable from handler objects' attributes (schedulers change their hyper-parameters)."""
-    from torch.utils.data import DataLoader, Dataset
-
-    from ignite.engine.engine import Engine
-
-    found: list[torch.optim.Optimizer] = []
-    seen: set[int] = set()
-
-    def visit(x: Any, d: int) -> None:
-        if id(x) in seen or x is None or isinstance(x, (str, bytes, int, float, bool, torch.Tensor)):
-            return
-        seen.add(id(x))
-        if isinstance(x, torch.optim.Optimizer):
-            found.append(x)
-            return
-        if d == 0 or isinstance(x, (torch.nn.Module, Engine)) or inspect.isroutine(x) or isinstance(x, type):
-            return
-        if isinstance(x, (Dataset, DataLoader)):
-            return
-        if isinstance(x, Mapping):
-            if len(x) <= _MAX_FANOUT:
-                for v in list(x.values()):
-                    visit(v, d - 1)
-        elif isinstance(x, (list, tuple)):
-            if len(x) <= _MAX_FANOUT:
-                for v in x:
-                    visit(v, d - 1)
-        elif hasattr(x, "__dict__"):
-            for v in list(vars(x).values()):
-                visit(v, d - 1)
-
-    for obj in objs:
-        visit(obj, depth)
-    return found
-
-
-def _closure_objects(func: Any) -> list:
-    """Objects a process function refers to (closure cells, or the instance of a bound method)."""
-    if inspect.ismethod(func):
-        return [func.__self__]
-    cells = getattr(func, "__closure__", None) or ()
-    out = []
-    for cell in cells:
-        try:
-            out.append(cell.cell_contents)
-        except ValueError:  # empty cell
-            pass
-    return out
-
-
-def _optimizer_key(opt: torch.optim.Optimizer) -> str:
-    """Identifies an optimizer across processes: its class and the shapes of its parameter groups."""
-    groups = ";".join(",".join("x".join(map(str, p.shape)) for p in g["params"]) for g in opt.param_groups)
-    return f"{type(opt).__qualname__}[{groups}]"
-
-
-def _keyed_optimizers(engine: Engine, owners: list) -> dict[str, torch.optim.Optimizer]:
-    found = _find_optimizers(_closure_objects(engine._process_function) + owners)
-    keyed: dict[str, torch.optim.Optimizer] = {}
-    for opt in found:
-        key = _optimizer_key(opt)
-        n = 0
-        while f"{key}#{n}" in keyed:
-            n += 1
-        keyed[f"{key}#{n}"] = opt
-    return keyed
-
-
-def _hyper_parameters(opt: torch.optim.Optimizer) -> list[dict]:
-    return [
-        {k: (v.clone() if isinstance(v, torch.Tensor) else v) for k, v in group.items() if k != "params"}
-        for group in opt.param_groups
-    ]
-
-
-def _plain(x: Any) -> bool:
-    """Whether ``x`` is made of types that ``torch.load(weights_only=True)`` reads back."""
-    if x is None or isinstance(x, (bool, int, float, str, torch.Tensor)):
-        return True
-    if isinstance(x, Mapping):
-        return all(isinstance(k, (str, int)) and _plain(v) for k, v in x.items())
-    if isinstance(x, (list, tuple)):
-        return all(_plain(v) for v in x)
-    return False
-
-
 # ------------------------------------------------------------------------------------------------ ExactResume
 
 
 class ExactResume(Serializable):
     """Checkpoint entry that lets a resumed run continue exactly where the saved one was.
 
-    Create it for the trainer and put it in ``to_save`` (the trainer itself must be there too)::
+    Create it for the trainer and put it in ``to_save`` (the trainer itself must be there too):
 
-        to_save = {"model": model, "optimizer": optimizer, "trainer": trainer, "resume": ExactResume(trainer)}
+    ```python
+    to_save = {"model": model, "optimizer": optimizer, "trainer": trainer, "resume": ExactResume(trainer)}
+    ```
 
     Its ``state_dict()``, taken when the checkpoint is written, holds:
 
     * the random states of Python, torch (CPU and every initialised CUDA device) and numpy;
     * the position in the current pass over the data: how many batches were drawn since the pass started and the
       random states (global and the loader's ``torch.Generator``) at the moment the pass's iterator was created;
-    * the ``state_dict()`` of every object attached to the trainer as a handler that has one (metrics,
-      schedulers, early stopping, checkpointers, ...), the hyper-parameters (``lr``, ...) of the optimizers
-      reachable from the process function's closure and from those handlers, and ``trainer.state.metrics``.
+      for a ``DistributedSampler``, what re-creates the pass's global sample order (see elastic resume below);
+      for a data source that is itself resumable (``state_dict``/``load_state_dict``, e.g. torchdata's
+      ``StatefulDataLoader``), its own ``state_dict()``, which it is given back to continue its pass;
+    * the ``state_dict()`` of every object registered as resumable with the trainer (``"attached"``): metrics
+      (under ``metric/<name>``), and any handler object, or instance of a bound-method handler, that has
+      ``state_dict``/``load_state_dict`` (schedulers, early stopping, checkpointers, your own, under their class
+      name, ``#1``, ``#2``... for further objects of one class), and the optimizer hyper-parameters (``lr``, ...)
+      of the optimizer given to ``create_supervised_trainer`` (under ``optimizer``);
+    * the ``state_dict()`` of each of ``objects`` (``"objects"``), and ``trainer.state.metrics``.
 
     After ``load_state_dict`` (e.g. through :meth:`Checkpoint.load_objects`, with the trainer's own state loaded
     too), the next ``trainer.run``:
@@ -265,37 +194,52 @@ class ExactResume(Serializable):
        same shuffle), the consumed batches are skipped, and the random states are put back. For a ``DataLoader``
        with ``num_workers=0`` the skipped batches are dropped by index without loading them; otherwise (workers,
        iterable datasets, plain iterables) they are fetched and discarded, which also replays random
-       augmentation done in workers. ``data_skip="indices"`` or ``"fetch"`` forces one way.
+       augmentation done in workers. ``data_skip="indices"`` or ``"fetch"`` forces one way. A resumable data
+       source gets its saved state through ``load_state_dict`` before ``iter`` instead, and skips nothing.
     2. restores, at the point of the run matching the save — before the first batch for a save inside an epoch,
-       before the first ``EPOCH_STARTED`` handler for a save at an epoch boundary — the random states, the handler
-       states, the optimizers' hyper-parameters and ``state.metrics``, undoing what the re-fired ``STARTED``
-       (and, inside an epoch, ``EPOCH_STARTED``) handlers changed. A save made during the last iteration of an
-       epoch (before its ``EPOCH_COMPLETED``) fires that ``EPOCH_COMPLETED`` first.
+       before the first ``EPOCH_STARTED`` handler for a save at an epoch boundary — the random states, the saved
+       objects' states and ``state.metrics``, undoing what the re-fired ``STARTED`` (and, inside an epoch,
+       ``EPOCH_STARTED``) handlers changed. A save made during the last iteration of an epoch (before its
+       ``EPOCH_COMPLETED``) fires that ``EPOCH_COMPLETED`` first.
 
-    Handlers are matched between the two processes by event, position and class, so build the trainer the same
-    way (the same script). The save sees handlers of the current event that run *before* the checkpointer:
-    attach the checkpointer after the metrics and schedulers attached to the same event. A
-    :class:`~ignite.engine.deterministic.DeterministicEngine` gets back its ``state.seed`` (drawn at ``STARTED``,
-    not part of its ``state_dict``) and positions its data itself in step 1: the interrupted pass is drawn again
-    from its per-pass seed and skipped as above, without touching the random states; a save at the end of a pass
-    resumes with an exhausted iterator, so that the next pass is reseeded at ``DATALOADER_STOP_ITERATION`` as
-    in the interrupted run.
+    Objects are matched between the two processes by key, so build the trainer the same way (the same script);
+    adding a handler of another class changes no key. The save sees handlers of the current event that run
+    *before* the checkpointer: attach the checkpointer after the metrics and schedulers attached to the same
+    event. A :class:`~ignite.engine.deterministic.DeterministicEngine` gets back its ``state.seed`` and positions
+    its data itself, bit-identically, in step 1.
+
+    **Elastic resume.** With a ``DataLoader`` over a ``DistributedSampler``, a checkpoint taken on ``W`` ranks
+    resumes on ``W'`` ranks: the rest of the interrupted pass is the rest of the global order that the saving
+    ranks were dealt from, dealt again to the ``W'`` ranks (sample ``p`` of it to rank ``p % W'``), so every
+    remaining sample is seen once, in the uninterrupted order. The trainer's counters are re-expressed in the new
+    epoch length (``len`` of this run's loader): the epoch is kept, the iteration becomes the one at which the
+    new world would have as many batches left in the epoch. A world-size change that cannot be resumed exactly
+    (another sampler inside a pass, a rest that the new ranks cannot share equally, a ``DeterministicEngine``, an
+    ``epoch_length`` other than the loader's length) raises ``ValueError`` at ``STARTED``.
+
     ``engine.set_data`` during a run is not tracked. No per-iteration cost: the position is derived from
     ``state.iteration``.
 
     Args:
         engine: the trainer.
         data_skip: ``"auto"``, ``"indices"`` or ``"fetch"`` (see above).
+        objects: further resumable objects by name (anything with ``state_dict``/``load_state_dict`` that is
+            not attached to the trainer, e.g. a data source's state); an optimizer given here contributes its
+            hyper-parameters (its buffers belong in ``to_save``).
     """
 
-    def __init__(self, engine: Engine, data_skip: str = "auto") -> None:
+    _ignite_resumable = False  # its hooks are bound methods: it must not register itself
+
+    def __init__(self, engine: Engine, data_skip: str = "auto", objects: Mapping[str, Any] | None = None) -> None:
         if data_skip not in ("auto", "indices", "fetch"):
             raise ValueError(f"Argument data_skip should be 'auto', 'indices' or 'fetch', got {data_skip!r}")
         self._engine_ref = weakref.ref(engine)
         self.data_skip = data_skip
+        self.objects = _check_objects(objects)
         self._pass: dict[str, Any] | None = None
         self._pending: dict[str, Any] | None = None
         self._position: dict[str, Any] | None = None
+        self._share: tuple[list[int], dict[str, Any]] | None = None
         self._restore_entries: list[tuple] = []
         self._replaying = False
         engine.add_event_handler(Events.STARTED, self._on_started)
@@ -310,6 +254,10 @@ class ExactResume(Serializable):
             raise RuntimeError("ExactResume: the engine it was created for no longer exists")
         return engine
 
+    def _attached(self, engine: Engine) -> dict[str, Any]:
+        registry = getattr(engine, "_resumables", None)
+        return dict(registry.items()) if registry is not None else {}
+
     # ------------------------------------------------------------------------------------------ run hooks
 
     def _deterministic(self, engine: Engine) -> bool:
@@ -319,6 +267,7 @@ class ExactResume(Serializable):
 
     def _on_started(self, engine: Engine) -> None:
         self._pass = None
+        self._share = None
         data = engine.state.dataloader
         if data is not None and not isinstance(data, _TrackedData) and not self._deterministic(engine):
             engine.state.dataloader = _TrackedData(data, self)
@@ -336,16 +285,14 @@ class ExactResume(Serializable):
             )
             self._pending = self._position = None
             return
+        self._resize(engine, pending)
         if self._deterministic(engine):
             # DeterministicEngine draws state.seed at STARTED (before this handler) and seeds each pass from it;
             # it positions its data itself, leaving the random states to the restore below
             if pending.get("seed") is not None:
                 engine.state.seed = pending["seed"]
             engine._resume_exactly(self.data_skip)  # type: ignore[attr-defined]
-        if pending["boundary"]:
-            events = [Events.EPOCH_STARTED]
-        else:
-            events = [Events.GET_BATCH_STARTED, Events.ITERATION_STARTED]
+        events = [Events.EPOCH_STARTED] if pending["boundary"] else [Events.GET_BATCH_STARTED, Events.ITERATION_STARTED]
 
         def restore_once() -> None:
             # The entries stay in place until the epoch ends: removing a handler from the list being fired would
@@ -356,6 +303,61 @@ class ExactResume(Serializable):
         for event in events:
             entry = engine._prepend_handler(event, restore_once, pass_engine=False)
             self._restore_entries.append((event, entry))
+
+    def _resize(self, engine: Engine, pending: Mapping[str, Any]) -> None:
+        """On a change of world size, deal the rest of the pass to this run's ranks and re-express the counters."""
+        data = engine.state.dataloader
+        raw = data._data if isinstance(data, _TrackedData) else data
+        position = self._position
+        saved_sampler = position.get("sampler") if position is not None else None
+        sampler = _data_position.distributed_sampler(raw)
+        saved_world = pending.get("world_size", 1)
+        if saved_sampler is not None and sampler is not None:
+            # dealt again: to another world, or a pass that was itself the rest of an interrupted one
+            changed = sampler.num_replicas != saved_sampler["num_replicas"] or saved_sampler["offset"] > 0
+        else:
+            changed = saved_world != _world_size()
+        if not changed:
+            return
+        state = engine.state
+        inside = position is not None and 0 < position["consumed"] and not pending["boundary"]
+        if self._deterministic(engine):
+            raise ValueError(
+                f"ExactResume: the checkpoint was taken on {saved_world} ranks; a DeterministicEngine cannot resume "
+                "on another number of ranks exactly"
+            )
+        new_length = engine._get_data_length(raw) if raw is not None else None
+        if new_length is None or (position is not None and position["length"] != state.epoch_length):
+            raise ValueError(
+                "ExactResume: a resume on another number of ranks needs a sized DataLoader whose length is the "
+                f"epoch length (saved: epoch_length={state.epoch_length}, data length "
+                f"{position['length'] if position is not None else None}; epoch_length not passed to run())"
+            )
+        if inside and position is not None:
+            if saved_sampler is None:
+                raise ValueError(
+                    f"ExactResume: the checkpoint was taken inside a pass on {saved_world} ranks, and this run has "
+                    f"{_world_size()}; only a DistributedSampler's pass can be dealt to another number of ranks "
+                    "exactly (resume on the same number of ranks, or from a checkpoint at an epoch end)"
+                )
+            share = _data_position.elastic_share(raw, saved_sampler, position["consumed"])
+            batch = raw.batch_size  # type: ignore[union-attr]
+            left = len(share) // batch if raw.drop_last else -(-len(share) // batch)  # type: ignore[union-attr]
+            # the pass now deals the rest of the saved order: a checkpoint taken during it says so
+            dealt = {
+                **saved_sampler,
+                "offset": _data_position.global_consumed(saved_sampler, position["consumed"]),
+                "dealt_to": sampler.num_replicas,
+                "share_length": len(share),
+            }
+            self._share = (share, dealt)
+            state.iteration = state.epoch * new_length + (new_length - left)
+        else:
+            epochs = state.iteration // state.epoch_length if state.epoch_length else state.epoch
+            state.iteration = epochs * new_length
+            self._position = None  # the next pass starts afresh
+        state.epoch_length = new_length
+        pending["iteration"] = state.iteration  # type: ignore[index]
 
     def _remove_restore_entries(self) -> None:
         engine = self.engine
@@ -381,7 +383,12 @@ class ExactResume(Serializable):
         position, self._position = self._position, None
         if position is not None:
             return self._positioned_iter(engine, data, position)
-        self._pass = {"start_iteration": engine.state.iteration, "rng": _capture_rng(), "generators": None}
+        self._pass = {
+            "start_iteration": engine.state.iteration,
+            "rng": _capture_rng(),
+            "generators": None,
+            "sampler": _data_position.describe_sampler(data),
+        }
         gens = _generators(data)
         if gens:
             self._pass["generators"] = [g.get_state() for g in gens]
@@ -389,13 +396,16 @@ class ExactResume(Serializable):
 
     def _positioned_iter(self, engine: Engine, data: Iterable, position: Mapping) -> Iterator:
         consumed = position["consumed"]
+        share, self._share = self._share, None
         self._pass = {
-            "start_iteration": engine.state.iteration - consumed,
+            "start_iteration": engine.state.iteration - consumed if share is None else engine.state.iteration,
             "rng": position["rng"],
             "generators": position["generators"],
+            "sampler": position.get("sampler") if share is None else share[1],
         }
         length = position["length"]
-        if length is not None and consumed >= length:
+        resumable_data = share is None and position.get("data_state") is not None and is_stateful(data)
+        if share is None and length is not None and consumed >= length and not resumable_data:
             # the pass had ended when the checkpoint was taken; the engine starts the next one as it did then
             return iter(())
         current = _capture_rng()
@@ -404,17 +414,21 @@ class ExactResume(Serializable):
         if position["generators"] is not None:
             _set_generator_states(data, position["generators"])
         try:
-            it = position_pass(data, consumed, self.data_skip)
+            if share is not None:  # another world size: this rank's share of the rest of the saved order
+                return _data_position.iterate_share(data, share[0])
+            if resumable_data:  # the data source continues its pass itself (even an ended one): nothing is skipped
+                data.load_state_dict(position["data_state"])  # type: ignore[attr-defined]
+                return iter(data)
+            return position_pass(data, consumed, self.data_skip)
         finally:
             _restore_rng(current)
             if current_gens:
                 _set_generator_states(data, current_gens)
-        return it
 
     # ------------------------------------------------------------------------------------------ (de)serialisation
 
     def state_dict(self) -> OrderedDict:
-        """Random states, data position, handler states, optimizer hyper-parameters and ``state.metrics``."""
+        """Random states, data position, resumable objects' states and ``state.metrics`` (format 2)."""
         engine = self.engine
         state = engine.state
         epoch_length = state.epoch_length
@@ -435,15 +449,9 @@ class ExactResume(Serializable):
                 "length": length,
                 "rng": self._pass["rng"],
                 "generators": self._pass["generators"],
+                "sampler": self._pass.get("sampler"),
+                "data_state": raw.state_dict() if is_stateful(raw) else None,  # type: ignore[union-attr]
             }
-
-        stateful, owners = _handler_objects(engine)
-        handlers: dict[str, Any] = {}
-        for key, obj in stateful.items():
-            try:
-                handlers[key] = obj.state_dict()
-            except NotImplementedError:
-                continue
         gens = _generators(raw) if raw is not None else []
         return OrderedDict(
             [
@@ -455,9 +463,10 @@ class ExactResume(Serializable):
                 ("rng", _capture_rng()),
                 ("generators", [g.get_state() for g in gens]),
                 ("position", position),
-                ("handlers", handlers),
-                ("optimizers", {k: _hyper_parameters(o) for k, o in _keyed_optimizers(engine, owners).items()}),
+                ("attached", _states(self._attached(engine))),
+                ("objects", _states(self.objects)),
                 ("metrics", {k: v for k, v in state.metrics.items() if isinstance(k, str) and _plain(v)}),
+                ("world_size", _world_size()),
             ]
         )
 
@@ -466,8 +475,10 @@ class ExactResume(Serializable):
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Argument state_dict should be a dictionary, but given {type(state_dict)}")
         version = state_dict.get("version")
-        if version != _VERSION:
-            raise ValueError(f"Unsupported ExactResume state (version {version!r}, expected {_VERSION})")
+        if version not in _READABLE_VERSIONS:
+            raise ValueError(
+                f"Unsupported ExactResume state (version {version!r}, expected one of {_READABLE_VERSIONS})"
+            )
         self._pending = dict(state_dict)
         self._position = state_dict["position"]
 
@@ -481,25 +492,17 @@ class ExactResume(Serializable):
         if pending["generators"] and raw is not None:
             _set_generator_states(raw, pending["generators"])
 
-        stateful, owners = _handler_objects(engine)
-        for key, sd in pending["handlers"].items():
-            obj = stateful.get(key)
-            if obj is None:
-                warnings.warn(f"ExactResume: no handler '{key}' is attached to the trainer; its saved state is ignored")
-                continue
-            obj.load_state_dict(sd)
+        attached = self._attached(engine)
+        if pending["version"] == 1:
+            from ignite.handlers import _resume_v1
 
-        optimizers = _keyed_optimizers(engine, owners)
-        for key, groups in pending["optimizers"].items():
-            opt = optimizers.get(key)
-            if opt is None:
-                warnings.warn(
-                    f"ExactResume: no optimizer '{key}' is reachable from the trainer; its saved "
-                    "hyper-parameters are ignored"
-                )
-                continue
-            for group, saved in zip(opt.param_groups, groups):
-                group.update(saved)
+            candidates = [*attached.values(), *self.objects.values()]
+            _load_each(pending["handlers"], _resume_v1.handler_keys(engine, candidates, ExactResume), "handler")
+            groups = {key: {"param_groups": saved} for key, saved in pending["optimizers"].items()}
+            _load_each(groups, _resume_v1.optimizer_keys(candidates), "optimizer")
+        else:
+            _load_each(pending["attached"], attached, "resumable object attached")
+            _load_each(pending["objects"], self.objects, "object")
         engine.state.metrics.update(pending["metrics"])
 
         if pending["epoch_completed_pending"]:
@@ -511,3 +514,13 @@ class ExactResume(Serializable):
             finally:
                 self._replaying = False
                 engine.state.epoch += 1
+
+
+def _states(objects: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, obj in objects.items():
+        try:
+            out[key] = obj.state_dict()
+        except NotImplementedError:
+            continue
+    return out

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ignite.base.mixins import Serializable
+from ignite.engine import _resumable
 from ignite.engine.events import CallableEventWithFilter, Events
 from ignite.utils import _CollectionItem, _rank, _tree_apply2, _tree_map
 
@@ -423,6 +424,7 @@ class Metric(Serializable, metaclass=ABCMeta):
         several names updates it once per iteration.
         """
         usage = self._check_usage(usage)
+        _resumable.register(engine, self, f"metric/{name}")  # resumable state under a stable key (ExactResume)
         if not engine.has_event_handler(self.started, usage.STARTED):
             engine.add_event_handler(usage.STARTED, self.started)
         if not engine.has_event_handler(self.iteration_completed, usage.ITERATION_COMPLETED):

@@ -251,8 +251,10 @@ def test_state_dict_loads_with_weights_only(tmp_path):
     sd = torch.load(tmp_path / "checkpoint_3.pt", weights_only=True)["resume"]
     assert sd["iteration"] == 3 and sd["position"]["consumed"] == 3 and sd["position"]["length"] == 7
     assert not sd["boundary"] and not sd["epoch_completed_pending"]
-    assert any(key.endswith("/LossSum") for key in sd["handlers"])
-    assert len(sd["optimizers"]) == 1
+    assert sd["version"] == 2 and sd["world_size"] == 1 and sd["objects"] == {}
+    assert set(sd["attached"]) == {"optimizer", "LossSum", "Checkpoint"}
+    assert sd["attached"]["LossSum"] == s.loss_sum.state_dict()
+    assert sd["attached"]["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.01 * 0.9)
 
 
 def test_arguments_and_mismatches():
