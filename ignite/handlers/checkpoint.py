@@ -258,6 +258,8 @@ class Checkpoint(Serializable):
 
         if isinstance(save_handler, (str, Path)):
             save_handler = DiskSaver(save_handler, create_dir=True, save_on_rank=save_on_rank)
+        if async_save and getattr(save_handler, "collective", False):  # e.g. DCPSaver: every rank writes its shards
+            raise ValueError(f"Argument async_save=True is not supported with {type(save_handler).__name__}")
 
         if score_name is not None and score_function is None:
             score_function = self.get_default_score_fn(score_name)
@@ -268,7 +270,7 @@ class Checkpoint(Serializable):
         self.score_function = score_function
         self.score_name = score_name
         self.n_saved = n_saved
-        self.ext = "pt"
+        self.ext = getattr(save_handler, "ext", "pt") if getattr(save_handler, "collective", False) else "pt"
         self.global_step_transform = global_step_transform
         self.filename_pattern = filename_pattern
         self.include_self = include_self
@@ -303,6 +305,8 @@ class Checkpoint(Serializable):
         self._join(report=False)
         if len(self._saved) < 1:
             return None
+        if getattr(self.save_handler, "collective", False):  # a DCPSaver's checkpoint is a directory in dirname
+            return Path(self.save_handler.dirname) / self._saved[-1].filename  # type: ignore[union-attr]
         if not isinstance(self.save_handler, DiskSaver):
             return self._saved[-1].filename
         return self.save_handler.dirname / self._saved[-1].filename
@@ -444,6 +448,8 @@ class Checkpoint(Serializable):
         handler gets the spec's order: remove, then save.
         """
         handler = type(self.save_handler)
+        if getattr(handler, "collective", False):  # DCPSaver: each name its own directory, renamed into place
+            return True
         return (
             issubclass(handler, DiskSaver)
             and handler.__call__ is DiskSaver.__call__
@@ -506,6 +512,8 @@ class Checkpoint(Serializable):
 
     def _setup_checkpoint(self) -> dict[str, Any]:
         """The state dicts of ``to_save`` (same nesting), DP/DDP unwrapped, ZeRO optimizers consolidated."""
+        if getattr(self.save_handler, "collective", False):  # a sharded saver builds its own (DCPSaver)
+            return self.save_handler.state_dicts(self.to_save)  # type: ignore[union-attr]
         zero_cls = None
         if "torch.distributed.optim" in sys.modules:
             zero_cls = getattr(sys.modules["torch.distributed.optim"], "ZeroRedundancyOptimizer", None)
@@ -577,6 +585,8 @@ class Checkpoint(Serializable):
         Keyword arguments go to ``nn.Module.load_state_dict`` (``strict=False`` for partial loading). With one
         object in ``to_load`` whose key is absent from the checkpoint, the whole checkpoint is that object's state
         dict. A file that is empty, truncated or corrupted raises :class:`CorruptCheckpointError` naming it.
+        A directory written by :class:`~ignite.handlers.dcp_saver.DCPSaver` is loaded by
+        :func:`~ignite.handlers.dcp_saver.load_dcp` on every rank, resharded onto the current world size.
         Loading from a path first waits for the background saves (``async_save=True``) still running.
         """
         if not isinstance(checkpoint, (Mapping, str, Path)):
@@ -586,6 +596,11 @@ class Checkpoint(Serializable):
 
         if isinstance(checkpoint, (str, Path)):
             wait_for_pending_saves()  # the file may be one that a background save is still writing
+            if Path(checkpoint).is_dir():  # a sharded (DCP) checkpoint: every rank loads its shards
+                from ignite.handlers.dcp_saver import load_dcp
+
+                load_dcp(to_load, checkpoint, strict=kwargs.get("strict", True))
+                return
             checkpoint = _load_file(checkpoint)
 
         def _load_object(obj: Any, chkpt_obj: Any) -> None:
