@@ -521,7 +521,17 @@ class Checkpoint(Serializable):
         def func(obj: Any, **kwargs: Any) -> Any:
             if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
                 obj = obj.module
-            elif zero_cls is not None and isinstance(obj, zero_cls):
+            elif "torch.distributed.fsdp" in sys.modules:  # FSDP2: a full state dict for one file (collective)
+                from ignite.handlers._sharded import full_state_dict, has_dtensor_params, is_fsdp_module
+
+                if is_fsdp_module(obj):
+                    return full_state_dict(obj, rank0_only=self.save_on_rank == 0)
+                if has_dtensor_params(obj):
+                    raise ValueError(
+                        "The optimizer of an FSDP2 (sharded) model cannot be saved into one file: "
+                        "use save_handler=ignite.handlers.DCPSaver(dirname), which saves it sharded"
+                    )
+            if zero_cls is not None and isinstance(obj, zero_cls):
                 obj.consolidate_state_dict(to=self.save_on_rank)
                 if _rank() != self.save_on_rank:
                     return {}
@@ -606,6 +616,11 @@ class Checkpoint(Serializable):
         def _load_object(obj: Any, chkpt_obj: Any) -> None:
             if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
                 obj = obj.module
+            if "torch.distributed.fsdp" in sys.modules:
+                from ignite.handlers._sharded import is_fsdp_module, load_full_state_dict
+
+                if is_fsdp_module(obj):  # a full state dict (one file) sharded again on every rank
+                    return load_full_state_dict(obj, chkpt_obj, strict=kwargs.get("strict", True))
             if isinstance(obj, nn.Module):
                 obj.load_state_dict(chkpt_obj, **kwargs)
             else:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,15 @@ def _barrier() -> None:
 
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
+
+
+@contextmanager
+def _single_process_quiet(up: bool) -> Iterator[None]:
+    """Silence DCP's warning that it runs in one process: without a process group, that is what we ask for."""
+    with warnings.catch_warnings():
+        if not up:
+            warnings.filterwarnings("ignore", message="torch.distributed is disabled", category=UserWarning)
+        yield
 
 
 def _unwrap(obj: Any) -> Any:
@@ -198,7 +209,8 @@ class DCPSaver(BaseSaveHandler):
         _barrier()
         writer = dcp.FileSystemWriter(tmp, thread_count=self.thread_count, sync_files=self.sync_files)
         try:
-            dcp.save(dict(checkpoint), storage_writer=writer, no_dist=not up)
+            with _single_process_quiet(up):
+                dcp.save(dict(checkpoint), storage_writer=writer, no_dist=not up)
         except BaseException:
             if rank == 0:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -312,7 +324,9 @@ def load_dcp(to_load: Mapping, checkpoint: str | Path, strict: bool = True) -> N
             if isinstance(_unwrap(obj), (nn.Module, torch.optim.Optimizer)):
                 _check_keys(_get(state, path_), () if whole else path_, saved, path)
     planner = dcp.DefaultLoadPlanner(allow_partial_load=not strict)
-    dcp.load(wanted, storage_reader=reader, planner=planner, no_dist=not _dist()[1])
+    up = _dist()[1]
+    with _single_process_quiet(up):
+        dcp.load(wanted, storage_reader=reader, planner=planner, no_dist=not up)
 
     options = StateDictOptions(strict=strict)
     for path_, obj in items:
