@@ -211,9 +211,11 @@ class DCPSaver(BaseSaveHandler):
         try:
             with _single_process_quiet(up):
                 dcp.save(dict(checkpoint), storage_writer=writer, no_dist=not up)
-        except BaseException:
+        except BaseException as e:
             if rank == 0:
                 shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(e, dcp.api.CheckpointException):  # a BaseException: would slip past `except Exception`
+                raise RuntimeError(f"Saving sharded checkpoint '{final}' failed: {e}") from e
             raise
         _barrier()
         if rank == 0:
