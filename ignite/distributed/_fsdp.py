@@ -42,6 +42,20 @@ def _check_kwargs(kwargs: dict[str, Any]) -> None:
             f"Argument offload_policy should be a torch.distributed.fsdp.OffloadPolicy (e.g. CPUOffloadPolicy()), "
             f"got {type(off)}"
         )
+    if getattr(off, "pin_memory", False) and not _has_accelerator():
+        raise ValueError(
+            "Argument offload_policy: CPUOffloadPolicy(pin_memory=True) needs an accelerator to pin memory for; "
+            "on a CPU-only host use CPUOffloadPolicy(pin_memory=False)"
+        )
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    accelerator = getattr(torch, "accelerator", None)
+    if accelerator is not None:
+        return bool(accelerator.is_available())
+    return torch.cuda.is_available()
 
 
 def _as_predicate(policy: FSDPPolicy) -> Callable[[str, nn.Module, int], bool] | None:

@@ -73,6 +73,14 @@ def test_policy_without_fsdp_and_bad_pass_through_name_the_argument() -> None:
         idist.auto_model(_net(), fsdp=True, offload_policy="cpu")
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="pinning needs no accelerator to be absent")
+def test_pinned_cpu_offload_without_an_accelerator_names_pin_memory() -> None:
+    from torch.distributed.fsdp import CPUOffloadPolicy
+
+    with pytest.raises(ValueError, match=r"offload_policy.*pin_memory=False"):
+        idist.auto_model(_net(), fsdp=True, offload_policy=CPUOffloadPolicy())
+
+
 def test_one_process_moves_the_model_and_accepts_the_policies() -> None:
     from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionPolicy
 
@@ -82,7 +90,7 @@ def test_one_process_moves_the_model_and_accepts_the_policies() -> None:
         fsdp=True,
         fsdp_policy={Block},
         mp_policy=MixedPrecisionPolicy(param_dtype=torch.bfloat16),
-        offload_policy=CPUOffloadPolicy(),
+        offload_policy=CPUOffloadPolicy(pin_memory=False),
     )
     assert out is model and not isinstance(out, FSDPModule)
 

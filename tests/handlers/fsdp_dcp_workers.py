@@ -90,6 +90,8 @@ def train_fsdp(local_rank: int, out_dir: str, one_rank_ckpt: str) -> None:
             )
         )
 
+    _mixed_precision_and_offload(out)
+
     # the other way round: a checkpoint written by one process, loaded onto these 2 ranks
     model1 = idist.auto_model(make_model(), fsdp=True, fsdp_policy=100)
     optimizer1 = torch.optim.Adam(model1.parameters(), lr=LR)
@@ -114,3 +116,35 @@ def load_then_save(local_rank: int, ckpt: str, out_file: str, new_ckpt_dir: str)
                 p.add_(1.0)
         handler = Checkpoint(to_load, DCPSaver(new_ckpt_dir), n_saved=1)
         handler(trainer)
+
+
+def _mixed_precision_and_offload(out: Path) -> None:
+    """The policies reach every ``fully_shard`` call: bf16 compute, fp32 shards on CPU, a trainer still steps."""
+    from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionPolicy
+
+    mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+    offload = CPUOffloadPolicy(pin_memory=False)  # pinning needs an accelerator
+    model = idist.auto_model(make_model(), fsdp=True, fsdp_policy={nn.Linear}, mp_policy=mp, offload_policy=offload)
+    states = [m._get_fsdp_state() for m in model.modules() if isinstance(m, FSDPModule)]
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    trainer = create_supervised_trainer(model, optimizer, nn.CrossEntropyLoss())
+    x, _ = shard(make_data(), idist.get_rank(), idist.get_world_size())[0]
+    out_dtype = str(model(x).dtype)
+    trainer.run(shard(make_data(), idist.get_rank(), idist.get_world_size()), max_epochs=1)
+    if idist.get_rank() == 0:
+        (out / "mp_offload.json").write_text(
+            json.dumps(
+                {
+                    "n": len(states),
+                    "param_dtypes": sorted({str(s._mp_policy.param_dtype) for s in states}),
+                    "offload": [
+                        type(s._fsdp_param_group.offload_policy).__name__
+                        for s in states
+                        if s._fsdp_param_group is not None  # the root holds no parameter of its own
+                    ],
+                    "out_dtype": out_dtype,
+                    "shard_dtypes": sorted({str(p.dtype) for p in model.parameters()}),
+                    "loss": trainer.state.output,
+                }
+            )
+        )

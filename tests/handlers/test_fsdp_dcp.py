@@ -93,6 +93,16 @@ def test_fsdp_on_2_ranks_trains_as_one_process_on_the_full_batch(runs: dict) -> 
 
 
 @pytest.mark.distributed
+def test_mixed_precision_and_cpu_offload_policies_reach_every_fully_shard(runs: dict) -> None:
+    got = json.loads((runs["tmp"] / "mp_offload.json").read_text())
+    assert got["n"] == 4  # three Linear layers and the root
+    assert got["param_dtypes"] == ["torch.bfloat16"] and got["out_dtype"] == "torch.bfloat16"
+    assert got["offload"] == ["CPUOffloadPolicy"] * 3
+    assert got["shard_dtypes"] == ["torch.float32"]  # the sharded (stored) parameters stay in float32
+    assert got["loss"] == got["loss"] and 0 < got["loss"] < 10  # finite
+
+
+@pytest.mark.distributed
 def test_dcp_checkpoints_rotate_best_k_and_leave_no_temporaries(runs: dict) -> None:
     # saves at iterations 2, 4 and 6 with n_saved=2: the oldest is gone, and no hidden directory is left
     assert runs["info"]["saved"] == ["checkpoint_4.dcp", "checkpoint_6.dcp"]
