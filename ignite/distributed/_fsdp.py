@@ -67,7 +67,8 @@ def _as_predicate(policy: FSDPPolicy) -> Callable[[str, nn.Module, int], bool] |
     if isinstance(policy, int):
         if policy < 1:
             raise ValueError(f"Argument fsdp_policy as a parameter count should be positive, got {policy}")
-        return lambda name, module, count: count >= policy
+        min_count = policy
+        return lambda name, module, count: count >= min_count
     if isinstance(policy, type):
         policy = (policy,)
     if callable(policy):

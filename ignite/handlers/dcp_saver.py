@@ -101,7 +101,7 @@ def sharded_state_dicts(objs: Mapping) -> dict[str, Any]:
     for path, obj in items:
         obj = _unwrap(obj)
         if isinstance(obj, nn.Module):
-            value = get_model_state_dict(obj)
+            value: Any = get_model_state_dict(obj)
         elif isinstance(obj, torch.optim.Optimizer):
             value = get_optimizer_state_dict(_owner(obj, modules, ".".join(map(str, path))), obj)
         else:
@@ -281,13 +281,12 @@ def load_dcp(to_load: Mapping, checkpoint: str | Path, strict: bool = True) -> N
     ``strict`` (default) a checkpoint whose model or optimizer entries differ from the objects' raises
     ``RuntimeError`` naming the missing and the unexpected keys; with ``strict=False`` the common keys are loaded.
     With one object in ``to_load`` whose key is not in the checkpoint, the whole checkpoint is that object's state.
+
+    ```python
+    load_dcp({"model": model, "optimizer": optimizer, "trainer": trainer}, "runs/ckpt/checkpoint_100.dcp")
+    ```
     """
     import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import (
-        StateDictOptions,
-        set_model_state_dict,
-        set_optimizer_state_dict,
-    )
 
     path = Path(checkpoint)
     if not (path / _METADATA).is_file():
@@ -297,42 +296,59 @@ def load_dcp(to_load: Mapping, checkpoint: str | Path, strict: bool = True) -> N
     tops = {p[0] for p in (metadata.planner_data or {}).values()}
     whole = len(to_load) == 1 and next(iter(to_load)) not in tops
 
-    items = _walk(to_load)
-    modules = [_unwrap(o) for _, o in items if isinstance(_unwrap(o), nn.Module)]
-    state: dict[str, Any] = {}
-    owners: dict[tuple, nn.Module] = {}
-    for path_, obj in items:
-        obj = _unwrap(obj)
-        prefix = () if whole else path_
-        if isinstance(obj, nn.Module):
-            from torch.distributed.checkpoint.state_dict import get_model_state_dict
-
-            value = get_model_state_dict(obj)
-        elif isinstance(obj, torch.optim.Optimizer):
-            from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
-
-            owners[path_] = _owner(obj, modules, ".".join(map(str, path_)))
-            value = get_optimizer_state_dict(owners[path_], obj)
-        else:
-            value = _template_from_metadata(metadata, tuple(map(str, prefix)))
-            if value is None:
-                raise RuntimeError(f"Error loading '{'.'.join(map(str, path_))}': not in checkpoint '{path}'")
-        _set(state, path_, value)
-
-    wanted = state[next(iter(to_load))] if whole else state
+    items = [(p, _unwrap(o)) for p, o in _walk(to_load)]
+    state, owners = _load_templates(items, metadata, whole, path)
     if strict:
         saved = set(metadata.state_dict_metadata)
         for path_, obj in items:
-            if isinstance(_unwrap(obj), (nn.Module, torch.optim.Optimizer)):
+            if isinstance(obj, (nn.Module, torch.optim.Optimizer)):
                 _check_keys(_get(state, path_), () if whole else path_, saved, path)
-    planner = dcp.DefaultLoadPlanner(allow_partial_load=not strict)
     up = _dist()[1]
     with _single_process_quiet(up):
-        dcp.load(wanted, storage_reader=reader, planner=planner, no_dist=not up)
+        dcp.load(
+            state[next(iter(to_load))] if whole else state,
+            storage_reader=reader,
+            planner=dcp.DefaultLoadPlanner(allow_partial_load=not strict),
+            no_dist=not up,
+        )
+    _apply(items, state, owners, strict)
+
+
+def _load_templates(
+    items: list[tuple[tuple, Any]], metadata: Any, whole: bool, path: Path
+) -> tuple[dict[str, Any], dict[tuple, nn.Module]]:
+    """The structure DCP loads into (the objects' own sharded state dicts; for other objects the saved nesting),
+    and the owning module of each optimizer."""
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict
+
+    modules = [o for _, o in items if isinstance(o, nn.Module)]
+    state: dict[str, Any] = {}
+    owners: dict[tuple, nn.Module] = {}
+    for path_, obj in items:
+        value: Any
+        if isinstance(obj, nn.Module):
+            value = get_model_state_dict(obj)
+        elif isinstance(obj, torch.optim.Optimizer):
+            owners[path_] = _owner(obj, modules, ".".join(map(str, path_)))
+            value = get_optimizer_state_dict(owners[path_], obj)
+        else:
+            value = _template_from_metadata(metadata, () if whole else tuple(map(str, path_)))
+            if value is None:
+                raise RuntimeError(f"Error loading '{'.'.join(map(str, path_))}': not in checkpoint '{path}'")
+        _set(state, path_, value)
+    return state, owners
+
+
+def _apply(items: list[tuple[tuple, Any]], state: dict, owners: dict[tuple, nn.Module], strict: bool) -> None:
+    """Put the loaded state into the objects (modules and optimizers through torch's resharding setters)."""
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        set_model_state_dict,
+        set_optimizer_state_dict,
+    )
 
     options = StateDictOptions(strict=strict)
     for path_, obj in items:
-        obj = _unwrap(obj)
         value = _get(state, path_)
         if isinstance(obj, nn.Module):
             set_model_state_dict(obj, value, options=options)
