@@ -15,6 +15,7 @@ from torch.utils.data.distributed import DistributedSampler
 from torch.utils.data.sampler import Sampler
 
 from ignite.distributed import utils as idist
+from ignite.distributed._fsdp import FSDPPolicy
 from ignite.distributed.comp_models import horovod as idist_hvd
 from ignite.distributed.comp_models import xla as idist_xla
 
@@ -123,7 +124,9 @@ def auto_dataloader(dataset: Dataset, exact: bool = False, **kwargs: Any) -> Dat
     return dataloader
 
 
-def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kwargs: Any) -> nn.Module:
+def auto_model(
+    model: nn.Module, sync_bn: bool = False, fsdp: bool = False, *, fsdp_policy: FSDPPolicy = None, **kwargs: Any
+) -> nn.Module:
     """Move ``model`` to the current device and wrap it for the distributed configuration.
 
     * several native processes: ``DistributedDataParallel`` (``device_ids=[local_rank]`` on CUDA),
@@ -136,10 +139,14 @@ def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kw
         model: the model.
         sync_bn: convert batch norm layers to ``SyncBatchNorm`` (native multi-process runs only).
         fsdp: with several native processes, shard parameters, gradients and optimizer state with FSDP2
-            (``torch.distributed.fsdp.fully_shard``) instead of wrapping in DDP; ``kwargs`` then go to
-            ``fully_shard`` (e.g. ``reshard_after_forward``, ``mp_policy``). To shard per layer, call
-            ``fully_shard`` on the layers first: the root is sharded here. Create the optimizer after
-            calling ``auto_model``.
+            (``torch.distributed.fsdp.fully_shard``) instead of wrapping in DDP; ``kwargs`` then go to every
+            ``fully_shard`` call (``mp_policy=MixedPrecisionPolicy(...)``, ``offload_policy=CPUOffloadPolicy()``,
+            ``reshard_after_forward``, ``mesh``). With one process the model is only moved. Create the
+            optimizer after calling ``auto_model``. A torch without ``fully_shard`` raises ``RuntimeError``.
+        fsdp_policy: which submodules get their own ``fully_shard`` before the root (keyword only):
+            ``None`` (the root only), module classes (e.g. ``{TransformerBlock}``: every instance), an ``int``
+            (a module whose parameters not held by an already sharded descendant reach that count) or a
+            callable ``(qualified_name, module) -> bool``. See ``docs/guides/fsdp-and-sharded-checkpoints.md``.
         kwargs: arguments of ``DistributedDataParallel`` / ``DataParallel`` (or ``fully_shard``).
 
     ```python
@@ -148,6 +155,14 @@ def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kw
     ```
     """
     logger = _logger("auto_model")
+    if fsdp:  # bad input fails on any world size, before the model is touched
+        from ignite.distributed._fsdp import _as_predicate, _check_kwargs, require_fully_shard
+
+        require_fully_shard()
+        _as_predicate(fsdp_policy)
+        _check_kwargs(kwargs)
+    elif fsdp_policy is not None:
+        raise ValueError("Argument fsdp_policy needs fsdp=True")
 
     device = idist.device()
     if not all(p.device == device for p in model.parameters()):
@@ -169,7 +184,10 @@ def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kw
                 model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
             if fsdp:
-                return _apply_fsdp(model, logger, **kwargs)
+                from ignite.distributed._fsdp import apply_fsdp
+
+                logger.info("Apply FSDP2 fully_shard on model")
+                return apply_fsdp(model, fsdp_policy, world_size, device.type, **kwargs)
 
             from torch.nn.parallel import DistributedDataParallel
 
@@ -197,20 +215,6 @@ def auto_model(model: nn.Module, sync_bn: bool = False, fsdp: bool = False, **kw
         return nn.DataParallel(model, **kwargs)
 
     return model
-
-
-def _apply_fsdp(model: nn.Module, logger: Any, **kwargs: Any) -> nn.Module:
-    try:
-        from torch.distributed.fsdp import fully_shard
-    except ImportError as e:  # pragma: no cover - torch < 2.6
-        raise RuntimeError("auto_model(fsdp=True) needs torch.distributed.fsdp.fully_shard (torch >= 2.6)") from e
-    if "mesh" not in kwargs:
-        from torch.distributed.device_mesh import init_device_mesh
-
-        device = idist.device()
-        kwargs["mesh"] = init_device_mesh(device.type, (idist.get_world_size(),))
-    logger.info("Apply FSDP2 fully_shard on model")
-    return fully_shard(model, **kwargs)
 
 
 def auto_optim(optimizer: Optimizer, **kwargs: Any) -> Optimizer:

@@ -52,6 +52,7 @@ _NAMES = {
     "PreemptionHandler": "preemption",
     "CorruptCheckpointError": "checkpoint",
     "FileLogger": "file_logger",
+    "DCPSaver": "dcp_saver",
 }
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from ignite.handlers.checkpoint import DiskSaver as DiskSaver
     from ignite.handlers.checkpoint import ModelCheckpoint as ModelCheckpoint
     from ignite.handlers.clearml_logger import ClearMLLogger as ClearMLLogger
+    from ignite.handlers.dcp_saver import DCPSaver as DCPSaver
     from ignite.handlers.early_stopping import EarlyStopping as EarlyStopping
     from ignite.handlers.ema_handler import EMAHandler as EMAHandler
     from ignite.handlers.fbresearch_logger import FBResearchLogger as FBResearchLogger

@@ -44,7 +44,7 @@ from ignite.handlers._disk_saver import BaseSaveHandler, DiskSaver, _load_file, 
 from ignite.handlers._disk_saver import CorruptCheckpointError as CorruptCheckpointError
 from ignite.handlers._file_writer import CheckpointDiskFullError
 from ignite.handlers._snapshot import _Snapshotter
-from ignite.handlers._state_keys import load_module_state, module_state_dict
+from ignite.handlers._state_keys import load_module_state, module_state_dict, plain_keys, unwrap_module
 from ignite.utils import _rank, _tree_apply2, _tree_map
 
 if TYPE_CHECKING:
@@ -165,6 +165,8 @@ class Checkpoint(Serializable):
 
         if isinstance(save_handler, (str, Path)):
             save_handler = DiskSaver(save_handler, create_dir=True, save_on_rank=save_on_rank)
+        if async_save and getattr(save_handler, "collective", False):  # e.g. DCPSaver: every rank writes its shards
+            raise ValueError(f"Argument async_save=True is not supported with {type(save_handler).__name__}")
 
         if score_name is not None and score_function is None:
             score_function = self.get_default_score_fn(score_name)
@@ -175,7 +177,7 @@ class Checkpoint(Serializable):
         self.score_function = score_function
         self.score_name = score_name
         self.n_saved = n_saved
-        self.ext = "pt"
+        self.ext = getattr(save_handler, "ext", "pt") if getattr(save_handler, "collective", False) else "pt"
         self.global_step_transform = global_step_transform
         self.filename_pattern = filename_pattern
         self.include_self = include_self
@@ -210,6 +212,8 @@ class Checkpoint(Serializable):
         self._join(report=False)
         if len(self._saved) < 1:
             return None
+        if getattr(self.save_handler, "collective", False):  # a DCPSaver's checkpoint is a directory in dirname
+            return Path(self.save_handler.dirname) / self._saved[-1].filename  # type: ignore[union-attr]
         if not isinstance(self.save_handler, DiskSaver):
             return self._saved[-1].filename
         return self.save_handler.dirname / self._saved[-1].filename
@@ -351,6 +355,8 @@ class Checkpoint(Serializable):
         handler gets the spec's order: remove, then save.
         """
         handler = type(self.save_handler)
+        if getattr(handler, "collective", False):  # DCPSaver: each name its own directory, renamed into place
+            return True
         return (
             issubclass(handler, DiskSaver)
             and handler.__call__ is DiskSaver.__call__
@@ -413,14 +419,27 @@ class Checkpoint(Serializable):
 
     def _setup_checkpoint(self) -> dict[str, Any]:
         """The state dicts of ``to_save`` (same nesting), DP/DDP unwrapped, ZeRO optimizers consolidated."""
+        if getattr(self.save_handler, "collective", False):  # a sharded saver builds its own (DCPSaver)
+            return self.save_handler.state_dicts(self.to_save)  # type: ignore[union-attr]
         zero_cls = None
         if "torch.distributed.optim" in sys.modules:
             zero_cls = getattr(sys.modules["torch.distributed.optim"], "ZeroRedundancyOptimizer", None)
 
         def func(obj: Any, **kwargs: Any) -> Any:
+            if "torch.distributed.fsdp" in sys.modules:  # FSDP2: a full state dict for one file (collective)
+                from ignite.handlers._sharded import full_state_dict, has_dtensor_params, is_fsdp_module
+
+                inner = unwrap_module(obj) if isinstance(obj, nn.Module) else obj
+                if is_fsdp_module(inner):
+                    return plain_keys(full_state_dict(inner, rank0_only=self.save_on_rank == 0))
+                if has_dtensor_params(obj):
+                    raise ValueError(
+                        "The optimizer of an FSDP2 (sharded) model cannot be saved into one file: "
+                        "use save_handler=ignite.handlers.DCPSaver(dirname), which saves it sharded"
+                    )
             if isinstance(obj, nn.Module):
                 return module_state_dict(obj)  # plain keys: no DP/DDP ``module.``, no compiled ``_orig_mod.``
-            elif zero_cls is not None and isinstance(obj, zero_cls):
+            if zero_cls is not None and isinstance(obj, zero_cls):
                 obj.consolidate_state_dict(to=self.save_on_rank)
                 if _rank() != self.save_on_rank:
                     return {}
@@ -484,6 +503,8 @@ class Checkpoint(Serializable):
         Keyword arguments go to ``nn.Module.load_state_dict`` (``strict=False`` for partial loading). With one
         object in ``to_load`` whose key is absent from the checkpoint, the whole checkpoint is that object's state
         dict. A file that is empty, truncated or corrupted raises :class:`CorruptCheckpointError` naming it.
+        A directory written by :class:`~ignite.handlers.dcp_saver.DCPSaver` is loaded by
+        :func:`~ignite.handlers.dcp_saver.load_dcp` on every rank, resharded onto the current world size.
         Loading from a path first waits for the background saves (``async_save=True``) still running.
         """
         if not isinstance(checkpoint, (Mapping, str, Path)):
@@ -493,9 +514,20 @@ class Checkpoint(Serializable):
 
         if isinstance(checkpoint, (str, Path)):
             wait_for_pending_saves()  # the file may be one that a background save is still writing
+            if Path(checkpoint).is_dir():  # a sharded (DCP) checkpoint: every rank loads its shards
+                from ignite.handlers.dcp_saver import load_dcp
+
+                load_dcp(to_load, checkpoint, strict=kwargs.get("strict", True))
+                return
             checkpoint = _load_file(checkpoint)
 
         def _load_object(obj: Any, chkpt_obj: Any) -> None:
+            if "torch.distributed.fsdp" in sys.modules:
+                from ignite.handlers._sharded import is_fsdp_module, load_full_state_dict
+
+                inner = unwrap_module(obj) if isinstance(obj, nn.Module) else obj
+                if is_fsdp_module(inner):  # a full state dict (one file) sharded again on every rank
+                    return load_full_state_dict(inner, plain_keys(chkpt_obj), strict=kwargs.get("strict", True))
             if isinstance(obj, nn.Module):
                 load_module_state(obj, chkpt_obj, **kwargs)  # unwrapped; keys with or without ``_orig_mod.``
             else:

@@ -35,6 +35,27 @@ class EMAWarmUp:
         return max(value, self.momentum)
 
 
+def _copy_into(ema_model: nn.Module, model: nn.Module) -> nn.Module:
+    """``ema_model`` with the parameters and buffers of ``model`` (same names and shapes, checked)."""
+    if not isinstance(ema_model, nn.Module):
+        raise TypeError(f"Argument ema_model should be an nn.Module, got {type(ema_model).__name__}")
+    if isinstance(ema_model, nn.parallel.DistributedDataParallel):
+        ema_model = ema_model.module
+    ours = {k: v.shape for k, v in ema_model.state_dict().items()}
+    theirs = {k: v.shape for k, v in model.state_dict().items()}
+    if ours != theirs:
+        raise ValueError(
+            "Argument ema_model should have the parameters and buffers of model (same names and shapes); "
+            f"differing: {sorted(set(ours.items()) ^ set(theirs.items()))}"
+        )
+    with torch.no_grad():
+        for dst, src in zip(
+            list(ema_model.parameters()) + list(ema_model.buffers()), list(model.parameters()) + list(model.buffers())
+        ):
+            dst.copy_(src)
+    return ema_model
+
+
 class EMAHandler:
     """Keep ``ema_model``, an exponential moving average of ``model``'s parameters:
     ``ema = (1 - momentum) * ema + momentum * param`` after each event (default ``ITERATION_COMPLETED``).
@@ -52,6 +73,10 @@ class EMAHandler:
     A compiled or ``DistributedDataParallel`` model is unwrapped (saved under the plain model's keys); a
     ``DataParallel`` one is not (the EMA copy is a
     ``DataParallel`` too). ``state_dict()`` holds the EMA weights, so a checkpoint of the handler resumes exactly.
+
+    An FSDP2 model (``idist.auto_model(..., fsdp=True)``) cannot be deep-copied: pass ``ema_model=``, a second
+    instance built and sharded the same way; its parameters are set to the model's and averaged shard by shard
+    (keyword only, also accepted for plain models).
     """
 
     def __init__(
@@ -61,6 +86,8 @@ class EMAHandler:
         momentum_warmup: float | None = None,
         warmup_iters: int | None = None,
         handle_buffers: str = "copy",
+        *,
+        ema_model: nn.Module | None = None,
     ) -> None:
         if not 0 < momentum < 1:
             raise ValueError(f"Invalid momentum: {momentum}")
@@ -76,7 +103,17 @@ class EMAHandler:
             )
         model = unwrap_module(model, data_parallel=False)  # the plain model inside torch.compile and DDP
         self.model = model
-        self.ema_model = deepcopy(model)
+        if ema_model is None:
+            from ignite.handlers._sharded import is_fsdp_module
+
+            if is_fsdp_module(model):
+                raise ValueError(
+                    "Argument ema_model is required for an FSDP2 (sharded) model, which cannot be deep-copied: "
+                    "build and shard a second instance the same way and pass it as ema_model"
+                )
+            self.ema_model = deepcopy(model)
+        else:
+            self.ema_model = _copy_into(ema_model, model)
         for param in self.ema_model.parameters():
             param.detach_()
 
