@@ -18,7 +18,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from ignite.handlers.checkpoint import BaseSaveHandler, _fsync_dir
+from ignite.handlers._disk_saver import BaseSaveHandler, _fsync_dir
 
 __all__ = ["DCPSaver", "load_dcp"]
 
