@@ -5,7 +5,7 @@ Pearson correlation, maximum and median absolute error, mean absolute relative e
 evaluator and reported in the target's units; a closed-form least-squares fit scored by the same evaluator as
 the baseline to beat; a scatter plot of predictions against truth (``predictions.png``).
 
-    python examples/regression_diabetes.py          # 300 epochs
+    python examples/regression_diabetes.py          # 60 epochs
     python examples/regression_diabetes.py --fast   # 20 epochs (what CI runs)
 """
 
@@ -44,7 +44,7 @@ class Linear(nn.Module):
 
 def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
     p = _common.parser(__doc__, "regression_diabetes")
-    p.add_argument("--epochs", type=_common.positive_int, default=300)
+    p.add_argument("--epochs", type=_common.positive_int, default=60)
     p.add_argument("--lr", type=_common.positive_float, default=1e-3)
     args = _common.parse(p, argv)
     if args.fast:

@@ -5,7 +5,7 @@ targets ignored by the loss; an evaluator whose process function decodes greedil
 ``Bleu`` and ``Rouge`` (ROUGE-2 and ROUGE-L) on them, with an exact-match rate from ``Average``; evaluated on
 numbers never seen in training.
 
-    python examples/seq2seq_numbers.py           # 30 epochs on 8000 numbers, 2000 held out
+    python examples/seq2seq_numbers.py           # 10 epochs on 8000 numbers, 2000 held out
     python examples/seq2seq_numbers.py --fast    # 2 epochs (what CI runs)
 """
 
@@ -95,7 +95,7 @@ def to_words(ids: torch.Tensor) -> list[list[str]]:
 
 def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
     p = _common.parser(__doc__, "seq2seq_numbers")
-    p.add_argument("--epochs", type=_common.positive_int, default=30)
+    p.add_argument("--epochs", type=_common.positive_int, default=10)
     p.add_argument("--batch-size", type=_common.positive_int, default=64)
     p.add_argument("--lr", type=_common.positive_float, default=3e-3)
     args = _common.parse(p, argv)
