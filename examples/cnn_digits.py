@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.close()
 
     # the test set, once, with the best model
-    best_path = out / "best" / best.last_checkpoint if best.last_checkpoint else None
+    best_path = Path(best.last_checkpoint) if best.last_checkpoint else None  # the saved file's path
     if best_path is not None:
         model.load_state_dict(torch.load(best_path, weights_only=True))
     test = tester.run(test_loader).metrics
