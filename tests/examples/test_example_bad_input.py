@@ -22,7 +22,7 @@ def test_bad_argument_is_one_line(tmp_path, name, args, message):
 
 
 def test_every_example_has_a_readme_row_and_a_test():
-    readme = (EXAMPLES / "README.md").read_text()
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     tests = "".join(p.read_text() for p in (EXAMPLES.parent / "tests" / "examples").glob("test_*.py"))
     for script in EXAMPLES.glob("*.py"):
         if script.name.startswith("_"):
