@@ -85,6 +85,14 @@ def existing_dir(text: str) -> Path:
     return path
 
 
+def digits_dir(text: str) -> Path:
+    """A directory holding ``digits.npz`` (see :func:`digits`)."""
+    path = existing_dir(text)
+    if not (path / "digits.npz").is_file():
+        raise argparse.ArgumentTypeError(f"directory {text} has no digits.npz (arrays 'images' and 'labels')")
+    return path
+
+
 def existing_file(text: str) -> Path:
     path = Path(text)
     if not path.is_file():
@@ -146,10 +154,7 @@ def digits(data_dir: Path | None = None, seed: int = 0) -> dict[str, tuple[torch
     else:
         import numpy as np
 
-        path = data_dir / "digits.npz"
-        if not path.is_file():
-            raise SystemExit(f"error: {path} does not exist (expected arrays 'images' and 'labels')")
-        with np.load(path) as archive:
+        with np.load(data_dir / "digits.npz") as archive:
             images, labels = torch.tensor(archive["images"]), torch.tensor(archive["labels"]).long()
     x = images.float().reshape(-1, 1, 8, 8) / 16.0
     train, val, test = stratified_split(labels, (0.7, 0.1, 0.2), seed)

@@ -13,6 +13,7 @@ TensorBoard with ``--tensorboard``; ``HandlersTimeProfiler`` drawn as ``profiler
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -37,12 +38,12 @@ from ignite.metrics import Accuracy, ConfusionMatrix, Loss, Precision, Recall
 from ignite.utils import manual_seed
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "cnn_digits")
     p.add_argument("--epochs", type=_common.positive_int, help="default: 30; with --fast: 3")
     p.add_argument("--batch-size", type=_common.positive_int, default=64)
     p.add_argument("--lr", type=_common.positive_float, default=0.05)
-    p.add_argument("--data-dir", type=_common.existing_dir, help="read DIR/digits.npz instead of scikit-learn's copy")
+    p.add_argument("--data-dir", type=_common.digits_dir, help="read DIR/digits.npz instead of scikit-learn's copy")
     p.add_argument("--resume", type=_common.existing_file, metavar="CHECKPOINT", help="a training checkpoint")
     p.add_argument("--tensorboard", action="store_true", help="also log to TensorBoard (OUTPUT_DIR/tb)")
     p.add_argument("--images", type=_common.output_dir, metavar="DIR", help="copy the two PNGs into DIR")

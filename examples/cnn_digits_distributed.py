@@ -14,6 +14,7 @@ processes; checkpoints and logs written by rank 0 only; a check that every proce
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import Any
@@ -30,14 +31,14 @@ from ignite.metrics import Accuracy, Loss
 from ignite.utils import manual_seed
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "cnn_digits_distributed")
     p.add_argument("--nproc", type=_common.positive_int, default=2, help="processes to spawn (ignored under torchrun)")
     p.add_argument("--backend", choices=("gloo", "nccl"), default="gloo")
     p.add_argument("--epochs", type=_common.positive_int, default=30)
     p.add_argument("--batch-size", type=_common.positive_int, default=64, help="global batch size")
     p.add_argument("--lr", type=_common.positive_float, default=0.05)
-    p.add_argument("--data-dir", type=_common.existing_dir, help="read DIR/digits.npz instead of scikit-learn's copy")
+    p.add_argument("--data-dir", type=_common.digits_dir, help="read DIR/digits.npz instead of scikit-learn's copy")
     args = _common.parse(p, argv)
     if args.backend == "nccl" and not torch.cuda.is_available():
         p.error("argument --backend: nccl needs CUDA GPUs, none is available (use gloo)")

@@ -13,6 +13,7 @@ processes of itself: the one that is killed, the one that resumes, and an uninte
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from ignite.utils import manual_seed
 CHECKPOINT_EVERY = 15  # iterations; an epoch has 28
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "crash_resume")
     p.add_argument("--epochs", type=_common.positive_int, default=8)
     p.add_argument("--kill-at", type=_common.positive_int, help="iteration after which to SIGKILL (150; --fast: 50)")
@@ -52,7 +53,7 @@ def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
 # ------------------------------------------------------------------------------------ one training process
 
 
-def child(args: _common.argparse.Namespace) -> int:
+def child(args: argparse.Namespace) -> int:
     manual_seed(args.seed)
     data = _common.digits(seed=args.seed)
     x, y = data["train"]
@@ -85,7 +86,7 @@ def latest_checkpoint(directory: Path) -> Path:
     return max(directory.glob("checkpoint_*.pt"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
 
 
-def parent(args: _common.argparse.Namespace) -> int:
+def parent(args: argparse.Namespace) -> int:
     out: Path = args.output_dir
     common = ["--child", "--epochs", str(args.epochs), "--seed", str(args.seed), "--threads", str(args.threads)]
     interrupted, reference = out / "interrupted", out / "reference"

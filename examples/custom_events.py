@@ -13,6 +13,7 @@ event fired by a handler (``NEW_BEST`` when validation accuracy improves). ``gra
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import _common
@@ -35,7 +36,7 @@ class ValidationEvents(EventEnum):
     NEW_BEST = "new_best"
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "custom_events")
     p.add_argument("--epochs", type=_common.positive_int, default=10)
     p.add_argument("--accumulate", type=_common.positive_int, default=2, help="backward passes per optimizer step")

@@ -12,6 +12,7 @@ real images as a reference; a checkpoint of both models and optimizers; a ``File
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
@@ -62,13 +63,13 @@ def train_feature_extractor(train: tuple[torch.Tensor, torch.Tensor], epochs: in
     return model.eval()
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "dcgan_digits")
     p.add_argument("--epochs", type=_common.positive_int, default=100)
     p.add_argument("--batch-size", type=_common.positive_int, default=64)
     p.add_argument("--lr", type=_common.positive_float, default=2e-4)
     p.add_argument("--eval-every", type=_common.positive_int, default=25, help="epochs between FID/IS evaluations")
-    p.add_argument("--data-dir", type=_common.existing_dir, help="read DIR/digits.npz instead of scikit-learn's copy")
+    p.add_argument("--data-dir", type=_common.digits_dir, help="read DIR/digits.npz instead of scikit-learn's copy")
     args = _common.parse(p, argv)
     if args.fast:
         args.epochs, args.eval_every = min(args.epochs, 3), 3

@@ -12,6 +12,7 @@ training with ``plot_values`` (``schedule.png``); then the training itself and t
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import warnings
@@ -27,7 +28,7 @@ from ignite.metrics import Accuracy
 from ignite.utils import manual_seed
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "lr_finder_one_cycle")
     p.add_argument("--epochs", type=_common.positive_int, default=10)
     p.add_argument("--batch-size", type=_common.positive_int, default=64)

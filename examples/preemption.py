@@ -18,6 +18,7 @@ A SLURM job that requeues itself when preempted:
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 from pathlib import Path
@@ -32,7 +33,7 @@ from ignite.handlers import Checkpoint, DiskSaver, PreemptionHandler
 from ignite.utils import manual_seed
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "preemption")
     p.add_argument("--epochs", type=_common.positive_int, default=8)
     p.add_argument("--signal-at", type=_common.positive_int, help="iteration after which to SIGTERM (150; --fast: 50)")
@@ -53,7 +54,7 @@ def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
 # ------------------------------------------------------------------------------------ one training process
 
 
-def child(args: _common.argparse.Namespace) -> int:
+def child(args: argparse.Namespace) -> int:
     manual_seed(args.seed)
     data = _common.digits(seed=args.seed)
     x, y = data["train"]
@@ -87,7 +88,7 @@ def child(args: _common.argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------------- the story
 
 
-def parent(args: _common.argparse.Namespace) -> int:
+def parent(args: argparse.Namespace) -> int:
     out: Path = args.output_dir
     common = ["--child", "--epochs", str(args.epochs), "--seed", str(args.seed), "--threads", str(args.threads)]
     preempted, reference = out / "preempted", out / "reference"

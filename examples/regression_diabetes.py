@@ -11,6 +11,7 @@ the baseline to beat; a scatter plot of predictions against truth (``predictions
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import _common
@@ -42,7 +43,7 @@ class Linear(nn.Module):
         return torch.cat([x, torch.ones(len(x), 1)], 1) @ self.w
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "regression_diabetes")
     p.add_argument("--epochs", type=_common.positive_int, default=60)
     p.add_argument("--lr", type=_common.positive_float, default=1e-3)

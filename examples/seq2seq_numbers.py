@@ -11,6 +11,7 @@ numbers never seen in training.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
@@ -93,7 +94,7 @@ def to_words(ids: torch.Tensor) -> list[list[str]]:
     return sentences
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "seq2seq_numbers")
     p.add_argument("--epochs", type=_common.positive_int, default=10)
     p.add_argument("--batch-size", type=_common.positive_int, default=64)

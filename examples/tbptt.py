@@ -12,6 +12,7 @@ of a held-out series with its forecast (``forecast.png``).
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 
@@ -46,7 +47,7 @@ class Forecaster(nn.Module):
         return self.head(y), hidden
 
 
-def parse_args(argv: list[str] | None) -> _common.argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "tbptt")
     p.add_argument("--epochs", type=_common.positive_int, default=30)
     p.add_argument("--length", type=_common.positive_int, default=200, help="time steps per series")

@@ -9,6 +9,7 @@ from _example_runner import EXAMPLES, run_example
     [
         ("cnn_digits_distributed", ["--nproc", "0"], "argument --nproc: should be a positive integer, got 0"),
         ("cnn_digits", ["--data-dir", "no/such/dir"], "argument --data-dir: directory no/such/dir does not exist"),
+        ("dcgan_digits", ["--data-dir", "."], "argument --data-dir: directory . has no digits.npz (arrays 'images' and 'labels')"),
         ("cnn_digits", ["--resume", "missing.pt"], "argument --resume: file missing.pt does not exist"),
         ("crash_resume", ["--kill-at", "1000"], "argument --kill-at: 1000 is not before the last iteration (224)"),
     ],
