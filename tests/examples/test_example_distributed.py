@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 from _example_runner import fast_result
+from sklearn.datasets import load_digits
 
 
 @pytest.mark.distributed
