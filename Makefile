@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint venv clean images
+.PHONY: demo test bench lint venv clean
 
 $(STAMP): pyproject.toml constraints.txt build-constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/digits.py
 
-# the committed pictures of docs/img, from full runs of two examples (a few minutes of CPU)
+# the committed pictures of docs/img, from full runs of two examples (under a minute of CPU)
+.PHONY: images
 images: $(STAMP)
-	$(PY) examples/cnn_digits.py --output-dir build/examples/cnn_digits --images docs/img
-	$(PY) examples/lr_finder_one_cycle.py --output-dir build/examples/lr_finder_one_cycle --images docs/img
+	$(PY) examples/cnn_digits.py --images docs/img
+	$(PY) examples/lr_finder_one_cycle.py --images docs/img
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests

@@ -32,7 +32,9 @@ def parser(doc: str | None, name: str) -> ArgumentParser:
     """A parser with the options every example has: ``--fast``, ``--output-dir`` and ``--seed``."""
     p = ArgumentParser(prog=f"{name}.py", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--fast", action="store_true", help="a short run on little data (what CI runs)")
-    p.add_argument("--output-dir", type=output_dir, default=Path("runs") / name, help="where results are written")
+    p.add_argument(
+        "--output-dir", type=output_dir, default=Path("build", "examples", name), help="where results are written"
+    )
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument(
         "--threads", type=positive_int, default=1, help="torch CPU threads (the models are small: 1 is fastest)"

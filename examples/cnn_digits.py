@@ -8,7 +8,7 @@ TensorBoard with ``--tensorboard``; ``HandlersTimeProfiler`` drawn as ``profiler
 
     python examples/cnn_digits.py                 # 30 epochs, test accuracy ~0.98-0.99
     python examples/cnn_digits.py --fast          # 3 epochs (what CI runs)
-    python examples/cnn_digits.py --resume runs/cnn_digits/training/checkpoint_600.pt --epochs 40  # 10 more
+    python examples/cnn_digits.py --resume build/examples/cnn_digits/training/checkpoint_600.pt --epochs 40  # 10 more
 """
 
 from __future__ import annotations
