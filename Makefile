@@ -17,6 +17,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/digits.py
 
+# the committed pictures of docs/img, from full runs of two examples (under a minute of CPU)
+.PHONY: images
+images: $(STAMP)
+	$(PY) examples/cnn_digits.py --images docs/img
+	$(PY) examples/lr_finder_one_cycle.py --images docs/img
+
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
