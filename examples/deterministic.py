@@ -7,8 +7,9 @@ with dropout and random noise added to each batch. Each row compares final weigh
 * stopped at the end of an epoch, saved (``trainer.state_dict()`` with the model and optimizer), resumed in new
   objects after the same ``manual_seed``: bit-identical (each pass is drawn from ``state.seed + pass``);
 * stopped mid-epoch and resumed with an ``ExactResume`` in the checkpoint: bit-identical; with the engine's
-  state alone: different (the rest of the pass is replayed, but not the random draws of dropout and noise
-  in the same order; ``ExactResume`` saves and restores them);
+  state alone: bit-identical here too (the rest of the pass is drawn from its seed, then the saved random
+  states are put back), but only because this loader has no worker processes: random augmentation drawn in
+  workers is restored only by ``ExactResume``, which also keeps handlers' and metrics' state;
 * a plain ``Engine`` stopped at the end of an epoch: different (its next pass reshuffles from whatever the
   global random state is).
 
