@@ -27,7 +27,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict
+	# NO_MKDOCS_2_WARNING: mkdocs-material's banner about MkDocs 2.0 (a notice, not a build warning)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: $(STAMP)
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
