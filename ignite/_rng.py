@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["capture", "restore", "capture_list", "restore_list"]
+__all__ = ["capture", "restore", "capture_list", "restore_list", "data_generators"]
 
 
 def _numpy(imported_only: bool) -> Any:
@@ -103,3 +103,18 @@ def restore_list(states: list[Any]) -> None:
     np = _numpy(imported_only=False)
     if np is not None and len(states) > 2:
         np.random.set_state(states[2])
+
+
+def data_generators(data: Any) -> list[torch.Generator]:
+    """The ``torch.Generator`` objects a data loader draws its order from (its own, its sampler's, its batch
+    sampler's sampler's), each once, in that order."""
+    found: list[torch.Generator] = []
+    for owner in (
+        data,
+        getattr(data, "sampler", None),
+        getattr(getattr(data, "batch_sampler", None), "sampler", None),
+    ):
+        gen = getattr(owner, "generator", None)
+        if isinstance(gen, torch.Generator) and all(gen is not g for g in found):
+            found.append(gen)
+    return found

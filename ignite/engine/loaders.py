@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-import torch
-
 from ignite import _rng
 from ignite.engine._data_position import position_pass
 
@@ -17,18 +15,7 @@ _DATA_SKIPS = ("auto", "indices", "fetch")
 _VERSION = 1
 
 
-def _generators(data: Any) -> list[torch.Generator]:
-    """The ``torch.Generator`` objects a loader draws its order from (loader, sampler, batch sampler's sampler)."""
-    found: list[torch.Generator] = []
-    for owner in (
-        data,
-        getattr(data, "sampler", None),
-        getattr(getattr(data, "batch_sampler", None), "sampler", None),
-    ):
-        gen = getattr(owner, "generator", None)
-        if isinstance(gen, torch.Generator) and all(gen is not g for g in found):
-            found.append(gen)
-    return found
+_generators = _rng.data_generators
 
 
 class _Source:

@@ -17,6 +17,7 @@ import torch
 from torch.optim import Optimizer
 
 import ignite.distributed as idist
+from ignite import _rng
 from ignite.engine import Engine, Events
 from ignite.handlers.param_scheduler import (
     LRScheduler,
@@ -504,10 +505,4 @@ def _snapshot_extras(trainer: Engine, to_save: Mapping) -> Callable[[], None]:
     return restore
 
 
-def _data_generators(data: Any) -> list[torch.Generator]:
-    """The ``torch.Generator`` objects a DataLoader draws its order from (its own, its samplers')."""
-    candidates = [getattr(data, "generator", None)]
-    for sampler in (getattr(data, "sampler", None), getattr(getattr(data, "batch_sampler", None), "sampler", None)):
-        candidates.append(getattr(sampler, "generator", None))
-    unique = {id(g): g for g in candidates if isinstance(g, torch.Generator)}
-    return list(unique.values())
+_data_generators = _rng.data_generators

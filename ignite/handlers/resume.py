@@ -58,18 +58,7 @@ _capture_rng = _rng.capture
 _restore_rng = _rng.restore
 
 
-def _generators(data: Any) -> list[torch.Generator]:
-    """The ``torch.Generator`` objects a data loader draws its order from (loader, sampler, batch sampler)."""
-    found: list[torch.Generator] = []
-    for owner in (
-        data,
-        getattr(data, "sampler", None),
-        getattr(getattr(data, "batch_sampler", None), "sampler", None),
-    ):
-        gen = getattr(owner, "generator", None)
-        if isinstance(gen, torch.Generator) and all(gen is not g for g in found):
-            found.append(gen)
-    return found
+_generators = _rng.data_generators
 
 
 def _set_generator_states(data: Any, states: list) -> None:
