@@ -480,7 +480,7 @@ def fail_on_rank(local_rank: int, fail_rank: int, out_dir: str) -> None:
         # raise once every other rank is about to block in the collective below (files, not a sleep: no race
         # under load); the deadline only bounds a hang
         others = [os.path.join(out_dir, f"waiting{r}.json") for r in range(idist.get_world_size()) if r != rank]
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while not all(os.path.exists(p) for p in others) and time.monotonic() < deadline:
             time.sleep(0.01)
         raise ValueError(f"boom from rank {rank}")

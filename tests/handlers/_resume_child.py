@@ -92,7 +92,7 @@ def main() -> None:
         if args.sleep:
             time.sleep(args.sleep)
         if engine.state.iteration == args.pause_at:  # the parent signals us, then creates the file
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 600
             while not os.path.exists(args.dir + ".go") and time.monotonic() < deadline:
                 time.sleep(0.01)
 

@@ -825,7 +825,7 @@ def test_process_killed_during_save_leaves_previous_checkpoint(tmp_path):
     )
     try:
         assert proc.stdout.readline().strip() == "SAVED"
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         temporaries = []
         while not temporaries and time.monotonic() < deadline:  # the big save has started writing
             temporaries = [n for n in os.listdir(tmp_path) if n.endswith(".ckpt-tmp")]

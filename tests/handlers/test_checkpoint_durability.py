@@ -336,7 +336,7 @@ def test_process_killed_right_after_async_save_returns(tmp_path, kill_after):
     )
     listed: list[str] = []
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             line = proc.stdout.readline().split()
             assert line and line[0] == "RETURNED", "the child ended early"
