@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 # ----------------------------------------------------------------------------------------------- arguments
 
@@ -255,3 +256,24 @@ def python_command(script: str, *args: str) -> list[str]:
 
 
 SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
+def digits_mlp_trainer(seed: int) -> tuple[Any, DataLoader, nn.Module, torch.optim.Optimizer]:
+    """``(trainer, loader, model, optimizer)`` of the kill/resume examples: a dropout MLP on the digits, shuffled
+    batches of 45 (28 a pass), SGD with momentum."""
+    from ignite.engine import create_supervised_trainer
+
+    x, y = digits(seed=seed)["train"]
+    loader = DataLoader(TensorDataset(x.flatten(1), y), batch_size=45, shuffle=True)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))  # dropout: random
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    return create_supervised_trainer(model, optimizer, nn.CrossEntropyLoss()), loader, model, optimizer
+
+
+def print_iterations(trainer: Any) -> None:
+    """Print ``iteration N`` after each iteration: the parent of a kill/resume example watches these lines."""
+    from ignite.engine import Events
+
+    trainer.add_event_handler(
+        Events.ITERATION_COMPLETED, lambda engine: print(f"iteration {engine.state.iteration}", flush=True)
+    )

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import _common
 import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
-from ignite.engine import Engine, Events, create_supervised_trainer
+from ignite.engine import Events
 from ignite.handlers import Checkpoint, DiskSaver, ExactResume
 from ignite.utils import manual_seed
 
@@ -55,20 +53,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def child(args: argparse.Namespace) -> int:
     manual_seed(args.seed)
-    data = _common.digits(seed=args.seed)
-    x, y = data["train"]
-    loader = DataLoader(TensorDataset(x.flatten(1), y), batch_size=45, shuffle=True)  # shuffled, 28 batches
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))  # dropout: random
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    trainer = create_supervised_trainer(model, optimizer, nn.CrossEntropyLoss())
+    trainer, loader, model, optimizer = _common.digits_mlp_trainer(args.seed)
 
     to_save = {"model": model, "optimizer": optimizer, "trainer": trainer, "exact": ExactResume(trainer)}
     checkpoint = Checkpoint(to_save, DiskSaver(args.run_dir / "checkpoints", require_empty=False), n_saved=2)
     trainer.add_event_handler(Events.ITERATION_COMPLETED(every=CHECKPOINT_EVERY), checkpoint)
-
-    @trainer.on(Events.ITERATION_COMPLETED)
-    def progress(engine: Engine) -> None:
-        print(f"iteration {engine.state.iteration}", flush=True)  # the parent watches these lines
+    _common.print_iterations(trainer)
 
     if args.resume is not None:
         Checkpoint.load_objects(to_load=to_save, checkpoint=torch.load(args.resume, weights_only=False))

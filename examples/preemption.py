@@ -25,10 +25,8 @@ from pathlib import Path
 
 import _common
 import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
-from ignite.engine import Engine, Events, create_supervised_trainer
+from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, DiskSaver, PreemptionHandler
 from ignite.utils import manual_seed
 
@@ -56,12 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def child(args: argparse.Namespace) -> int:
     manual_seed(args.seed)
-    data = _common.digits(seed=args.seed)
-    x, y = data["train"]
-    loader = DataLoader(TensorDataset(x.flatten(1), y), batch_size=45, shuffle=True)  # 28 batches
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    trainer = create_supervised_trainer(model, optimizer, nn.CrossEntropyLoss())
+    trainer, loader, model, optimizer = _common.digits_mlp_trainer(args.seed)
 
     to_save = {"model": model, "optimizer": optimizer, "trainer": trainer}
     checkpoint = Checkpoint(to_save, DiskSaver(args.run_dir / "checkpoints", require_empty=False), n_saved=2)
@@ -70,10 +63,7 @@ def child(args: argparse.Namespace) -> int:
     preemption.attach(trainer)  # resumes from the newest valid checkpoint, if there is one
     if preemption.resumed_from is not None:
         print(f"resumed from {preemption.resumed_from.name} at iteration {trainer.state.iteration}", flush=True)
-
-    @trainer.on(Events.ITERATION_COMPLETED)
-    def progress(engine: Engine) -> None:
-        print(f"iteration {engine.state.iteration}", flush=True)  # the parent watches these lines
+    _common.print_iterations(trainer)
 
     @trainer.on(Events.TERMINATE)
     def preempted(engine: Engine) -> None:
