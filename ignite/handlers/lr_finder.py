@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
-import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -68,27 +66,6 @@ def _check_lr_values(name: str, value: Any, n_groups: int, default: list[float] 
             )
         return value
     raise TypeError(f"{name} should be a float or list of floats, but given {type(value)}")
-
-
-class _RandomStates:
-    """The random generators a search run consumes (torch, CUDA when initialised, numpy when imported, random)."""
-
-    def __init__(self) -> None:
-        self.torch = torch.get_rng_state()
-        self.cuda = (
-            torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
-        )
-        np = sys.modules.get("numpy")
-        self.numpy = np.random.get_state() if np is not None else None
-        self.random = random.getstate()
-
-    def restore(self) -> None:
-        torch.set_rng_state(self.torch)
-        if self.cuda is not None:
-            torch.cuda.set_rng_state_all(self.cuda)
-        if self.numpy is not None:
-            sys.modules["numpy"].random.set_state(self.numpy)
-        random.setstate(self.random)
 
 
 class FastaiLRFinder:
@@ -488,7 +465,7 @@ def _snapshot_extras(trainer: Engine, to_save: Mapping) -> Callable[[], None]:
     ]
     optimizer_attrs = set(to_save["optimizer"].__dict__)
     flags = {name: getattr(trainer, name) for name in _ENGINE_FLAGS}
-    rng = _RandomStates()
+    rng = _rng.capture()  # the random states the search consumes, put back on exit
 
     def restore() -> None:
         trainer.state.__dict__.clear()
@@ -500,7 +477,7 @@ def _snapshot_extras(trainer: Engine, to_save: Mapping) -> Callable[[], None]:
         optimizer = to_save["optimizer"]
         for name in set(optimizer.__dict__) - optimizer_attrs:
             delattr(optimizer, name)
-        rng.restore()
+        _rng.restore(rng)
 
     return restore
 
