@@ -670,3 +670,32 @@ def test_trainer_output_transform_gets_the_undivided_loss(k):
     trainer = create_supervised_trainer(model, opt, nn.MSELoss(), output_transform=out, gradient_accumulation_steps=k)
     trainer.run([(torch.randn(4, 2), torch.randn(4, 1)) for _ in range(3)], max_epochs=1)
     assert len(got) == 3 and all(abs(a - b) < 1e-6 for a, b in got)
+
+
+def test_step_mode_switch_reaches_nested_submodules_and_skips_none_children():
+    # a grandchild switched by hand is switched back by both steps; a ``None`` child (register_module(name,
+    # None)) is skipped
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first = nn.Linear(2, 4)
+            self.inner = nn.Sequential(nn.Dropout(0.5), nn.Linear(4, 1))
+            self.register_module("absent", None)
+
+        def forward(self, x):
+            return self.inner(self.first(x))
+
+    model = Net()
+    inner = model.inner
+    seen = []
+    inner[0].register_forward_hook(lambda m, i, o: seen.append(m.training))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    trainer = create_supervised_trainer(model, opt, nn.MSELoss())
+    evaluator = create_supervised_evaluator(model)
+    data = [(torch.randn(3, 2), torch.randn(3, 1))]
+    inner[0].eval()
+    trainer.run(data, max_epochs=1)
+    inner[0].train()
+    evaluator.run(data)
+    assert seen == [True, False]
+    assert all(not m.training for m in model.modules())
