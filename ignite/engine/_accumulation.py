@@ -65,16 +65,20 @@ def grad_sync_off(model: Any) -> Callable[[], AbstractContextManager] | None:
     return None
 
 
+# where torch defines FSDP2's ``FSDPModule``: torch >= 2.6, then its earlier home (torch 2.4 and 2.5)
+_FSDP2_MODULES = ("torch.distributed.fsdp._fully_shard._fully_shard", "torch.distributed._composable.fsdp.fully_shard")
+
+
 def fsdp2_modules(model: Any) -> list[Any]:
     """Every FSDP2 ``FSDPModule`` in ``model``'s tree (through ``torch.compile`` wrappers), root first."""
     # FSDP2 cannot have been applied unless its module was imported: no import (and no cost) otherwise
-    fully_shard = sys.modules.get("torch.distributed.fsdp._fully_shard._fully_shard")
-    fsdp_module = getattr(fully_shard, "FSDPModule", None)
+    classes = tuple(getattr(sys.modules.get(name), "FSDPModule", None) for name in _FSDP2_MODULES)
+    fsdp_classes = tuple(c for c in classes if isinstance(c, type))
     while hasattr(model, "_orig_mod"):
         model = model._orig_mod
-    if fsdp_module is None or not isinstance(model, torch.nn.Module):
+    if not fsdp_classes or not isinstance(model, torch.nn.Module):
         return []
-    return [m for m in model.modules() if isinstance(m, fsdp_module)]
+    return [m for m in model.modules() if isinstance(m, fsdp_classes)]
 
 
 @contextmanager
