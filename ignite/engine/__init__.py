@@ -126,7 +126,8 @@ def create_supervised_trainer(
     of a built-in optimizer with tensor learning rates; handlers and metrics stay outside the compiled code.
     ``accumulation_boundary="epoch"`` (default) restarts accumulation windows every epoch and steps a shorter
     last window at the epoch end; ``"global"`` counts windows over the whole run as upstream does. Under DDP the
-    micro-steps inside a window run in ``model.no_sync()``: one gradient all-reduce per optimizer step.
+    micro-steps inside a window run in ``model.no_sync()``: one gradient all-reduce per optimizer step; under
+    FSDP2 (``fully_shard``) they run with ``set_requires_gradient_sync(False)``: one reduce-scatter per step.
 
     ```python
     trainer = create_supervised_trainer(model, optimizer, loss_fn, compile={"backend": "inductor"})

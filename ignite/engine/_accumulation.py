@@ -10,9 +10,13 @@ is divided by its window's size, so a window's update equals that of one batch m
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
+
+import torch
 
 BOUNDARIES = ("epoch", "global")
 
@@ -41,10 +45,49 @@ def accumulation_window(k: int, accumulation_boundary: str = "epoch") -> Callabl
 
 
 def grad_sync_off(model: Any) -> Callable[[], AbstractContextManager] | None:
-    """The context that skips the gradient all-reduce of ``model`` for a backward pass: ``model.no_sync`` of a
-    ``DistributedDataParallel`` (or FSDP1) model, also through ``torch.compile``'s wrapper; ``None`` otherwise.
+    """The context that skips the gradient communication of ``model`` for a backward pass, or ``None`` when
+    ``model`` has none to skip; also found through ``torch.compile``'s wrapper (``_orig_mod``).
 
-    The forward pass must run inside it too: DDP decides in ``forward`` whether the next backward reduces.
+    * ``DistributedDataParallel`` (and FSDP1): ``model.no_sync`` (no all-reduce). The forward pass must run
+      inside it too: DDP decides in ``forward`` whether the next backward reduces.
+    * FSDP2 (``fully_shard``, as ``idist.auto_model(fsdp=True)`` builds): gradient sync is turned off on every
+      ``FSDPModule`` of the tree (``set_requires_gradient_sync(False)``, no reduce-scatter: each rank keeps its
+      unsharded gradients and adds the next micro-step's to them) and back on when the context exits, so the
+      window's last backward reduce-scatters the sum once. Parameters are still resharded after each backward
+      (FSDP2's default, left alone: it costs an all-gather per micro-step, not correctness).
     """
     no_sync = getattr(model, "no_sync", None)
-    return no_sync if callable(no_sync) else None
+    if callable(no_sync):
+        return no_sync
+    modules = fsdp2_modules(model)
+    if modules:
+        return functools.partial(_fsdp2_no_sync, modules)
+    return None
+
+
+# where torch defines FSDP2's ``FSDPModule``: torch >= 2.6, then its earlier home (torch 2.4 and 2.5)
+_FSDP2_MODULES = ("torch.distributed.fsdp._fully_shard._fully_shard", "torch.distributed._composable.fsdp.fully_shard")
+
+
+def fsdp2_modules(model: Any) -> list[Any]:
+    """Every FSDP2 ``FSDPModule`` in ``model``'s tree (through ``torch.compile`` wrappers), root first."""
+    # FSDP2 cannot have been applied unless its module was imported: no import (and no cost) otherwise
+    classes = tuple(getattr(sys.modules.get(name), "FSDPModule", None) for name in _FSDP2_MODULES)
+    fsdp_classes = tuple(c for c in classes if isinstance(c, type))
+    while hasattr(model, "_orig_mod"):
+        model = model._orig_mod
+    if not fsdp_classes or not isinstance(model, torch.nn.Module):
+        return []
+    return [m for m in model.modules() if isinstance(m, fsdp_classes)]
+
+
+@contextmanager
+def _fsdp2_no_sync(modules: list[Any]) -> Iterator[None]:
+    # recurse=False on each module: the tree is walked once, when the step is built, not per micro-step
+    for m in modules:
+        m.set_requires_gradient_sync(False, recurse=False)
+    try:
+        yield
+    finally:
+        for m in modules:
+            m.set_requires_gradient_sync(True, recurse=False)

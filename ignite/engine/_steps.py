@@ -156,7 +156,7 @@ def _training_update(
         if last or no_sync is None:
             y_pred, loss = compute(x, y)
             backward(loss / size)
-        else:  # a micro-step inside the window: no gradient all-reduce under DDP
+        else:  # a micro-step inside the window: no gradient communication (DDP, FSDP2)
             with no_sync():
                 y_pred, loss = compute(x, y)
                 backward(loss / size)
@@ -221,7 +221,8 @@ def supervised_training_step(
     ``compile=True`` (or a dict of ``torch.compile`` options) compiles the forward pass and the loss, hence
     their backward; the optimizer step too when it is a built-in optimizer with tensor learning rates.
     ``accumulation_boundary`` is ``"epoch"`` (windows restart every epoch) or ``"global"``; under DDP the
-    micro-steps inside a window skip the gradient all-reduce (``model.no_sync()``).
+    micro-steps inside a window skip the gradient all-reduce (``model.no_sync()``), under FSDP2 the
+    reduce-scatter (``set_requires_gradient_sync(False)``).
     """
     _check_accumulation(gradient_accumulation_steps)
     check_boundary(accumulation_boundary)

@@ -1,5 +1,6 @@
 """Gradient accumulation: windows restart each epoch, a shorter last window is stepped at the epoch end, each
-window's update equals one large-batch step, and under DDP only the window's last micro-step all-reduces."""
+window's update equals one large-batch step, and only the window's last micro-step communicates gradients: one
+all-reduce under DDP (also with ``compile=``), one reduce-scatter per FSDP2 module under FSDP2."""
 
 import json
 import sys
@@ -86,21 +87,81 @@ def test_resume_mid_epoch_keeps_the_windows():
     assert steps_at == [12, 16, 18]
 
 
-@pytest.mark.distributed
-def test_ddp_accumulation_all_reduces_once_per_optimizer_step(tmp_path):
-    n, k, epochs, world_size = 6, 4, 2, 2
-    with idist.Parallel(backend="gloo", nproc_per_node=world_size, timeout=120) as parallel:
-        parallel.run(worker.run, str(tmp_path), k, n, epochs)
-    steps_per_epoch = len(_windows(n, k))  # 2: a window of 4, then the 2 left flushed at the epoch end
-    for rank in range(world_size):
-        counts = json.loads((tmp_path / f"counts{rank}.json").read_text())
-        assert counts == {"allreduces": epochs * steps_per_epoch, "steps": epochs * steps_per_epoch}
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One 2-rank launch (see ``_accumulation_worker.run``): DDP; FSDP2 (root only; one ``fully_shard`` per
+    Linear; that behind ``torch.compile``); DDP with ``compile=``; each with k=4 over 6 batches for 2 epochs."""
+    tmp = tmp_path_factory.mktemp("accumulation")
+    with idist.Parallel(backend="gloo", nproc_per_node=2, master_addr="127.0.0.1", timeout=120) as parallel:
+        parallel.run(worker.run, str(tmp), 4, 6, 2)
+    ref = _large_batch_reference(worker.global_batches(6, world_size=2), k=4, epochs=2).state_dict()
+    return tmp, json.loads((tmp / "counts.json").read_text()), ref
 
-    ref = _large_batch_reference(worker.global_batches(n, world_size), k, epochs)
-    for rank in range(world_size):
-        params = torch.load(tmp_path / f"params{rank}.pt", weights_only=True)
-        for name, value in ref.state_dict().items():
+
+@pytest.mark.distributed
+def test_ddp_accumulation_all_reduces_once_per_optimizer_step(runs):
+    tmp, _, ref = runs
+    steps = 2 * len(_windows(6, 4))  # per epoch a window of 4, then the 2 left flushed at the epoch end
+    for rank in range(2):
+        counts = json.loads((tmp / f"counts{rank}.json").read_text())
+        assert counts == {"allreduces": steps, "steps": steps}
+        params = torch.load(tmp / f"params{rank}.pt", weights_only=True)
+        for name, value in ref.items():
             torch.testing.assert_close(params[name], value, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.distributed
+@pytest.mark.parametrize("name, fsdp_modules", [("root", 1), ("linear", 3), ("compiled", 3)])
+def test_fsdp2_accumulation_reduce_scatters_once_per_optimizer_step(runs, name, fsdp_modules):
+    tmp, counts, ref = runs
+    steps = 2 * len(_windows(6, 4))  # 4 optimizer steps for 12 iterations
+    # one reduce-scatter per FSDP2 parameter group and optimizer step: the root's (it holds every parameter),
+    # or each Linear's (then the root holds none); without the sync switch it would be one per iteration
+    groups = 1 if name == "root" else 2
+    assert counts[name] == {"reduce_scatters": groups * steps, "steps": steps, "fsdp_modules": fsdp_modules}
+    params = torch.load(tmp / f"fsdp_{name}.pt", weights_only=True)
+    for key, value in ref.items():
+        torch.testing.assert_close(params[key], value, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.distributed
+def test_compiled_ddp_accumulation_all_reduces_once_per_step_and_compiles_once(runs):
+    tmp, counts, ref = runs
+    steps = 2 * len(_windows(6, 4))
+    got = counts["ddp_compiled"]
+    assert got["allreduces"] == steps and got["steps"] == steps
+    # one graph in the first epoch (in and out of no_sync alike), none in the second
+    assert got["frames"] == [1, 1]
+    params = torch.load(tmp / "ddp_compiled.pt", weights_only=True)
+    for key, value in ref.items():
+        torch.testing.assert_close(params[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_fsdp2_sync_switch_restores_sync_and_is_found_through_compile():
+    """Single process (world of 1, gloo): the context turns gradient sync off on every FSDP2 module and back on,
+    also when the micro-step raises; ``torch.compile``'s wrapper is looked through."""
+    import torch.distributed as dist
+
+    from ignite.distributed._fsdp import apply_fsdp
+    from ignite.engine._accumulation import fsdp2_modules, grad_sync_off
+
+    def sync_flags(m):  # FSDP2's own switch, read on each parameter group
+        return [g.reduce_grads for mod in fsdp2_modules(m) for g in mod._get_fsdp_state()._fsdp_param_groups]
+
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        model = apply_fsdp(worker.make_model(), {nn.Linear}, world_size=1, device_type="cpu")
+        compiled = torch.compile(model, backend="eager")
+        assert len(fsdp2_modules(compiled)) == 3
+        no_sync = grad_sync_off(compiled)
+        assert sync_flags(model) == [True, True]
+        with no_sync():
+            assert sync_flags(model) == [False, False]
+        with pytest.raises(ZeroDivisionError), no_sync():
+            1 / 0
+        assert sync_flags(model) == [True, True]
+    finally:
+        dist.destroy_process_group()
 
 
 def test_no_sync_is_not_used_for_plain_models():
