@@ -151,8 +151,6 @@ def test_bad_input_names_the_argument(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="dirname"):
         DCPSaver(tmp_path / "missing", create_dir=False)
     model = _model()
-    with pytest.raises(ValueError, match="async_save"):
-        Checkpoint({"model": model}, DCPSaver(tmp_path / "a"), async_save=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     handler = Checkpoint({"optimizer": optimizer, "trainer": Engine(lambda e, b: None)}, DCPSaver(tmp_path / "b"))
     with pytest.raises(ValueError, match="optimizer 'optimizer'"):
