@@ -27,6 +27,8 @@ __all__ = ["DCPSaver", "load_dcp"]
 _TMP = ".dcp-tmp"
 _OLD = ".dcp-old"
 _METADATA = ".metadata"
+# DCP's warning for a save without a process group (a prefix of it, as a filter's message regex)
+_SINGLE_PROCESS_SAVE = r"torch\.distributed is disabled, unavailable or uninitialized, assuming the intent is to save"
 
 
 def _dist() -> tuple[int, bool]:
@@ -272,6 +274,8 @@ class DCPSaver(BaseSaveHandler):
             raise TypeError(f"DCPSaver saves a mapping of state dicts, got {type(checkpoint).__name__}")
         rank, up = _dist()
         group = self._save_group()
+        if not up:  # the background thread's save warns that it runs in one process: that is what we ask for
+            warnings.filterwarnings("ignore", message=_SINGLE_PROCESS_SAVE, category=UserWarning)
         final, tmp = self._prepare(filename)
         writer = dcp.FileSystemWriter(tmp, thread_count=self.thread_count, sync_files=self.sync_files)
         try:
