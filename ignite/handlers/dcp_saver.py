@@ -282,7 +282,7 @@ class DCPSaver(BaseSaveHandler):
             with _single_process_quiet(up):
                 response = dcp.async_save(dict(checkpoint), storage_writer=writer, process_group=group, no_dist=not up)
             # a Future, or (with a stager that copies in the background; not FileSystemWriter's) a pair of them
-            future = getattr(response, "upload_completion", response)
+            future: Any = getattr(response, "upload_completion", response)
         except BaseException as e:  # staging failed (the copy is local: nothing was written)
             if rank == 0:
                 shutil.rmtree(tmp, ignore_errors=True)
