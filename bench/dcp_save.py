@@ -13,10 +13,15 @@ same ranks and into the same directory's file system:
 Rounds alternate the two (ABBA order); the figure is the ratio of medians (and the median of per-round ratios). Rank 0's
 wall time per save, each save preceded by a barrier.
 
+With ``--async`` the two are instead the handler with a synchronous save and the same handler with
+``async_save=True``: for the latter, the time the training loop is blocked (the call: staging the shards to CPU)
+and, apart, the time until ``wait()`` returns (the background write, rename and listing on every rank).
+
 Prints ONE JSON line on stdout.
 
     python bench/dcp_save.py              # 5 rounds
     python bench/dcp_save.py --rounds 3 --mb 60
+    python bench/dcp_save.py --async
 """
 
 from __future__ import annotations
@@ -50,16 +55,8 @@ def _worker(local_rank: int, out_dir: str, rounds: int, mb: float) -> None:
     from ignite.engine import Engine
     from ignite.handlers import Checkpoint, DCPSaver
 
-    torch.manual_seed(0)
-    model = idist.auto_model(_model(mb), fsdp=True, fsdp_policy={nn.Linear})
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    model(torch.randn(4, 1024)).sum().backward()
-    optimizer.step()
+    model, optimizer, total_mb = _setup(mb)
     trainer = Engine(lambda e, b: None)
-    local = [getattr(t, "to_local", lambda t=t: t)() for t in model.parameters()]  # this rank's shards
-    local += [getattr(t, "to_local", lambda t=t: t)() for s in optimizer.state.values() for t in s.values()]
-    total = sum(t.numel() * t.element_size() for t in local)
-    total_mb = idist.all_reduce(float(total)) / 2**20
 
     handler = Checkpoint(
         {"model": model, "optimizer": optimizer, "trainer": trainer},
@@ -90,11 +87,94 @@ def _worker(local_rank: int, out_dir: str, rounds: int, mb: float) -> None:
             json.dump({"by_hand": by_hand, "handler": ours, "mb": total_mb}, f)
 
 
+def _async_worker(local_rank: int, out_dir: str, rounds: int, mb: float) -> None:
+    """Sync handler against async handler (blocked time, then time to ``wait()``), ABBA order."""
+    import torch.distributed as dist
+
+    from ignite.engine import Engine
+    from ignite.handlers import Checkpoint, DCPSaver
+
+    model, optimizer, total_mb = _setup(mb)
+    trainer = Engine(lambda e, b: None)
+    to_save = {"model": model, "optimizer": optimizer, "trainer": trainer}
+    step = lambda e, n: e.state.iteration  # noqa: E731
+    handlers = {
+        kind: Checkpoint(
+            to_save,
+            DCPSaver(os.path.join(out_dir, kind)),
+            n_saved=1,
+            global_step_transform=step,
+            async_save=kind == "async",
+        )
+        for kind in ("sync", "async")
+    }
+    times: dict[str, list[float]] = {"sync": [], "async_blocked": [], "async_until_wait": []}
+    for r in range(2 * rounds):
+        kind = "sync" if r % 4 in (0, 3) else "async"
+        trainer.state.iteration = r
+        dist.barrier()
+        t0 = time.perf_counter()
+        handlers[kind](trainer)
+        t1 = time.perf_counter()
+        handlers[kind].wait()
+        t2 = time.perf_counter()
+        if kind == "sync":
+            times["sync"].append(t1 - t0)
+        else:
+            times["async_blocked"].append(t1 - t0)
+            times["async_until_wait"].append(t2 - t0)
+        dist.barrier()
+    if idist.get_rank() == 0:
+        with open(os.path.join(out_dir, "result.json"), "w") as f:
+            json.dump({**times, "mb": total_mb}, f)
+
+
+def _setup(mb: float) -> tuple[nn.Module, torch.optim.Optimizer, float]:
+    """The FSDP2 model after one Adam step, and the megabytes of state over all ranks."""
+    torch.manual_seed(0)
+    model = idist.auto_model(_model(mb), fsdp=True, fsdp_policy={nn.Linear})
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model(torch.randn(4, 1024)).sum().backward()
+    optimizer.step()
+    local = [getattr(t, "to_local", lambda t=t: t)() for t in model.parameters()]  # this rank's shards
+    local += [getattr(t, "to_local", lambda t=t: t)() for s in optimizer.state.values() for t in s.values()]
+    total = sum(t.numel() * t.element_size() for t in local)
+    return model, optimizer, idist.all_reduce(float(total)) / 2**20
+
+
+def _main_async(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as out_dir:
+        idist.spawn("gloo", _async_worker, (out_dir, args.rounds, args.mb), nproc_per_node=2)
+        with open(os.path.join(out_dir, "result.json")) as f:
+            res = json.load(f)
+    sync, blocked, until_wait = res["sync"], res["async_blocked"], res["async_until_wait"]
+    print(
+        json.dumps(
+            {
+                "bench": "dcp_save_async",
+                "ranks": 2,
+                "state_mb": round(res["mb"], 1),
+                "rounds": args.rounds,
+                "sync_s_median": round(statistics.median(sync), 4),
+                "async_blocked_s_median": round(statistics.median(blocked), 4),
+                "async_until_wait_s_median": round(statistics.median(until_wait), 4),
+                "blocked_vs_sync": round(statistics.median(blocked) / statistics.median(sync), 3),
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--mb", type=float, default=50.0, help="megabytes of parameters (Adam adds twice that)")
+    parser.add_argument("--async", dest="async_", action="store_true", help="sync handler against async_save=True")
     args = parser.parse_args()
+    if args.async_:
+        _main_async(args)
+        return
     with tempfile.TemporaryDirectory() as out_dir:
         idist.spawn("gloo", _worker, (out_dir, args.rounds, args.mb), nproc_per_node=2)
         with open(os.path.join(out_dir, "result.json")) as f:

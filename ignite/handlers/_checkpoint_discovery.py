@@ -34,14 +34,20 @@ def filename_regex(
     return re.compile("".join(parts) + r"\Z")
 
 
-def find_checkpoints(dirname: Path, regex: re.Pattern) -> list[Path]:
+def find_checkpoints(dirname: Path, regex: re.Pattern, directories: bool = False) -> list[Path]:
     """The regular files of ``dirname`` whose names ``regex`` matches, newest first; hidden files (the temporary
-    files of a save in progress) are skipped, and a missing directory holds none."""
+    files of a save in progress) are skipped, and a missing directory holds none.
+
+    With ``directories``, the sharded checkpoints instead: subdirectories holding a ``.metadata`` file (what
+    ``torch.distributed.checkpoint`` writes last), matched and ordered the same way.
+    """
     if not dirname.is_dir():
         return []
     found = []
     for entry in os.scandir(dirname):
-        if entry.name.startswith(".") or not entry.is_file() or not regex.match(entry.name):
+        if entry.name.startswith(".") or not regex.match(entry.name):
+            continue
+        if not (os.path.isfile(os.path.join(entry.path, ".metadata")) if directories else entry.is_file()):
             continue
         found.append((entry.stat().st_mtime_ns, entry.name))
     found.sort(reverse=True)

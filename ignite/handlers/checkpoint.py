@@ -13,7 +13,8 @@ Beyond upstream PyTorch-Ignite:
   Loading a truncated or corrupted file raises :class:`CorruptCheckpointError` naming the file.
 * **Asynchronous saves** (``Checkpoint(..., async_save=True)``): tensors are copied to CPU (into buffers reused
   from one save to the next) and the file is written, flushed to disk and listed by a background thread with
-  the same atomicity.
+  the same atomicity; with a ``DCPSaver``, ``torch.distributed.checkpoint.async_save`` stages the shards and
+  the directory is listed once every rank wrote its part.
 * **Exact resume and preemption**: put an :class:`ignite.handlers.resume.ExactResume` in ``to_save``, and see
   :class:`ignite.handlers.preemption.PreemptionHandler` for SIGTERM/SIGUSR1 handling and automatic resume.
 
@@ -105,6 +106,10 @@ class Checkpoint(Serializable):
             by :meth:`wait`. ``SAVED_CHECKPOINT`` fires when the copy is taken, before the file exists. Files
             do not appear right after the call returns (as the spec's synchronous save promises), hence
             opt-in; call :meth:`wait` where the files must be there, e.g. on the trainer's ``COMPLETED``.
+            With a :class:`~ignite.handlers.dcp_saver.DCPSaver` every rank stages its shards to CPU with
+            ``torch.distributed.checkpoint.async_save`` and the ranks write them in the background; the
+            directory is renamed into place and listed once the write succeeded on every rank (every rank must
+            call :meth:`wait` before the process group is destroyed).
 
     The engine it is called with gets :class:`CheckpointEvents` registered on the first call (and at
     construction for any :class:`~ignite.engine.engine.Engine` found among the values of ``to_save``), so
@@ -165,8 +170,6 @@ class Checkpoint(Serializable):
 
         if isinstance(save_handler, (str, Path)):
             save_handler = DiskSaver(save_handler, create_dir=True, save_on_rank=save_on_rank)
-        if async_save and getattr(save_handler, "collective", False):  # e.g. DCPSaver: every rank writes its shards
-            raise ValueError(f"Argument async_save=True is not supported with {type(save_handler).__name__}")
 
         if score_name is not None and score_function is None:
             score_function = self.get_default_score_fn(score_name)
@@ -328,15 +331,25 @@ class Checkpoint(Serializable):
             self._pending_saved = None
 
         removed_first = [] if self._writes_first() else ([filename] if replaced else []) + evicted
-        if self.async_save and self._writes_here():
+        if self.async_save and getattr(self.save_handler, "collective", False):
+            # DCPSaver: every rank stages its shards to CPU now; the write, the rename and the listing run in the
+            # background writer, which waits for the write to succeed on every rank
+            finish = self.save_handler.save_async(checkpoint, filename, metadata)  # type: ignore[union-attr]
+            self._job = SaveJob(lambda: self._store(finish, saved_after, evicted, removed_first), filename)
+        elif self.async_save and self._writes_here():
             if self._snapshotter is None:
                 self._snapshotter = _Snapshotter()
             snapshot = self._snapshotter(checkpoint)
             self._job = SaveJob(
-                lambda: self._store(snapshot, filename, metadata, saved_after, evicted, removed_first), filename
+                lambda: self._store(
+                    lambda: self._call_save_handler(snapshot, filename, metadata), saved_after, evicted, removed_first
+                ),
+                filename,
             )
         else:
-            self._store(checkpoint, filename, metadata, saved_after, evicted, removed_first)
+            self._store(
+                lambda: self._call_save_handler(checkpoint, filename, metadata), saved_after, evicted, removed_first
+            )
 
         try:
             engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
@@ -364,24 +377,19 @@ class Checkpoint(Serializable):
         )
 
     def _store(
-        self,
-        checkpoint: Mapping,
-        filename: str,
-        metadata: Mapping,
-        saved_after: list,
-        evicted: list[str],
-        removed_first: list[str],
+        self, write: Callable[[], None], saved_after: list, evicted: list[str], removed_first: list[str]
     ) -> None:
-        """Write the file and update ``_saved`` and the files in the handler's order (see ``_writes_first``)."""
+        """Run ``write`` (which stores the new checkpoint) and update ``_saved`` and the stored files in the
+        handler's order (see ``_writes_first``)."""
         if removed_first:
             for old in removed_first:
                 self._remove(old)
                 self._saved = [item for item in self._saved if item.filename != old]
-            self._call_save_handler(checkpoint, filename, metadata)
+            write()
             self._saved = saved_after
             return
         try:
-            self._call_save_handler(checkpoint, filename, metadata)
+            write()
         except CheckpointDiskFullError as e:
             kept = [item.filename for item in self._saved]
             raise CheckpointDiskFullError(
@@ -542,17 +550,15 @@ class Checkpoint(Serializable):
         _tree_apply2(_load_object, dict(to_load), checkpoint)
 
     def reload_objects(self, to_load: Mapping, load_kwargs: dict | None = None, **filename_components: Any) -> None:
-        """Load ``to_load`` from a file of this handler's directory, named by ``filename_components``.
+        """Load ``to_load`` from a checkpoint of this handler's directory, named by ``filename_components``: a
+        file of a :class:`DiskSaver`, or a directory of a :class:`~ignite.handlers.dcp_saver.DCPSaver` (every rank
+        calls it then, as for :meth:`load_objects`).
 
         The components are ``global_step`` (whether and which step the default pattern contains), ``name``
         (default: the single key of ``to_save`` or ``"checkpoint"``) and ``score`` (default ``None``); upstream's
         documentation calls the first one ``global_state``, the key actually read is ``global_step``.
         """
-        if not isinstance(self.save_handler, DiskSaver):
-            raise AttributeError(
-                f"Checkpoint's `save_handler` should be of type `DiskSaver`, given {type(self.save_handler)}"
-            )
-
+        dirname = self._saver_dirname()
         global_step = filename_components.get("global_step", None)
         filename_pattern = self._filename_pattern(global_step)
         checkpoint_fp = filename_pattern.format(
@@ -563,7 +569,7 @@ class Checkpoint(Serializable):
             score=filename_components.get("score", None),
             global_step=global_step,
         )
-        path = self.save_handler.dirname / checkpoint_fp
+        path = dirname / checkpoint_fp
         self.load_objects(to_load=to_load, checkpoint=path, **(load_kwargs or {}))
 
     def state_dict(self) -> OrderedDict:
@@ -587,13 +593,22 @@ class Checkpoint(Serializable):
             self.filename_pattern, self.filename_prefix, _object_name(self.to_save), self.ext, self.score_name
         )
 
+    def _saver_dirname(self) -> Path:
+        """The directory of a :class:`DiskSaver` or of a sharded saver (``DCPSaver``); the spec's
+        ``AttributeError`` for any other save handler."""
+        handler = self.save_handler
+        if isinstance(handler, DiskSaver):
+            return handler.dirname
+        if getattr(handler, "collective", False):
+            return Path(handler.dirname)  # type: ignore[union-attr]
+        raise AttributeError(f"Checkpoint's `save_handler` should be of type `DiskSaver`, given {type(handler)}")
+
     def _find_checkpoints(self) -> list[Path]:
-        """This handler's checkpoint files in its DiskSaver directory, newest first (temporary files excluded)."""
-        if not isinstance(self.save_handler, DiskSaver):
-            raise AttributeError(
-                f"Checkpoint's `save_handler` should be of type `DiskSaver`, given {type(self.save_handler)}"
-            )
-        return find_checkpoints(self.save_handler.dirname, self._filename_regex())
+        """This handler's checkpoints in its saver's directory, newest first (temporaries excluded): files of a
+        :class:`DiskSaver`, complete checkpoint directories of a ``DCPSaver``."""
+        dirname = self._saver_dirname()
+        sharded = getattr(self.save_handler, "collective", False)
+        return find_checkpoints(dirname, self._filename_regex(), directories=sharded)
 
 
 class ModelCheckpoint(Checkpoint):

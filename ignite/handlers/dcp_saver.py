@@ -2,7 +2,9 @@
 :class:`~ignite.handlers.checkpoint.Checkpoint`, and :func:`load_dcp` reads them back on any world size.
 
 Every rank writes its own shards (no gather to one process), and the directory is renamed into place only once
-all ranks finished, so a checkpoint is either complete and listed, or absent.
+all ranks finished, so a checkpoint is either complete and listed, or absent. With ``Checkpoint(...,
+async_save=True)`` the shards are staged to CPU by ``torch.distributed.checkpoint.async_save`` and written in the
+background (:meth:`DCPSaver.save_async`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ __all__ = ["DCPSaver", "load_dcp"]
 _TMP = ".dcp-tmp"
 _OLD = ".dcp-old"
 _METADATA = ".metadata"
+# DCP's warning for a save without a process group (a prefix of it, as a filter's message regex)
+_SINGLE_PROCESS_SAVE = r"torch\.distributed is disabled, unavailable or uninitialized, assuming the intent is to save"
 
 
 def _dist() -> tuple[int, bool]:
@@ -35,11 +39,22 @@ def _dist() -> tuple[int, bool]:
     return (dist.get_rank() if up else 0), up
 
 
-def _barrier() -> None:
+def _barrier(group: Any = None) -> None:
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+        dist.barrier(group=group)
+
+
+def _all_ok(ok: bool, group: Any) -> bool:
+    """Whether ``ok`` holds on every rank of ``group`` (``ok`` itself without a process group)."""
+    if group is None:
+        return ok
+    import torch.distributed as dist
+
+    flag = torch.tensor([int(ok)])
+    dist.all_reduce(flag, op=dist.ReduceOp.MIN, group=group)
+    return bool(flag.item())
 
 
 @contextmanager
@@ -143,7 +158,10 @@ class DCPSaver(BaseSaveHandler):
         thread_count: writer threads per rank (``FileSystemWriter``).
         sync_files: fsync every written file (``FileSystemWriter``); on by default for the atomicity promise.
 
-    Not supported: ``Checkpoint(..., async_save=True)`` with this saver (``ValueError``).
+    Asynchronous saves (``Checkpoint(..., async_save=True)``, see :meth:`save_async`): the handler returns once
+    every rank copied its shards to CPU; the ranks write them in the background, and the directory is renamed into
+    place, fsynced and listed only after the write succeeded on every rank. Call ``Checkpoint.wait()`` on every
+    rank before the process group is destroyed (e.g. on the trainer's ``COMPLETED``).
     """
 
     #: Checkpoint calls this handler on every rank and builds the state with :meth:`state_dicts`.
@@ -162,6 +180,7 @@ class DCPSaver(BaseSaveHandler):
         if not isinstance(thread_count, int) or thread_count < 1:
             raise ValueError(f"Argument thread_count should be a positive integer, got {thread_count!r}")
         self.dirname = Path(dirname).expanduser()
+        self._group: Any = None  # the gloo group of background saves, made by the first one
         self.thread_count = thread_count
         self.sync_files = sync_files
         if _dist()[0] == 0:
@@ -202,11 +221,7 @@ class DCPSaver(BaseSaveHandler):
         if not isinstance(checkpoint, Mapping):
             raise TypeError(f"DCPSaver saves a mapping of state dicts, got {type(checkpoint).__name__}")
         rank, up = _dist()
-        final = self.dirname / filename
-        tmp = self.dirname / f".{filename}{_TMP}"
-        if rank == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-        _barrier()
+        final, tmp = self._prepare(filename)
         writer = dcp.FileSystemWriter(tmp, thread_count=self.thread_count, sync_files=self.sync_files)
         try:
             with _single_process_quiet(up):
@@ -222,6 +237,80 @@ class DCPSaver(BaseSaveHandler):
             self._publish(tmp, final)
         _barrier()
 
+    def _prepare(self, filename: str) -> tuple[Path, Path]:
+        """The target directory and its (emptied) temporary; every rank returns once rank 0 emptied it."""
+        final = self.dirname / filename
+        tmp = self.dirname / f".{filename}{_TMP}"
+        if _dist()[0] == 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _barrier()
+        return final, tmp
+
+    def _save_group(self) -> Any:
+        """The process group of background saves: a new gloo group over all ranks, made on first use (every rank
+        calls it then). Its own group keeps the background collectives apart from the loop's (and gives a CPU
+        backend, which ``async_save`` needs, next to ``nccl``)."""
+        if not _dist()[1]:
+            return None
+        if self._group is None:
+            import torch.distributed as dist
+
+            self._group = dist.new_group(backend="gloo")
+        return self._group
+
+    def save_async(self, checkpoint: Mapping, filename: str, metadata: Mapping | None = None) -> Callable[[], None]:
+        """Stage ``checkpoint`` to CPU and start writing it in the background; return the function that completes
+        the save (every rank calls both, in the same order).
+
+        The call blocks only while ``torch.distributed.checkpoint.async_save`` copies this rank's shards to CPU.
+        The returned function, run later off the training loop (:class:`Checkpoint` runs it in its background
+        writer), waits for the write, checks that it succeeded on every rank, and then (rank 0) fsyncs and renames
+        the directory into place; it raises ``RuntimeError`` naming the directory if any rank failed, leaving no
+        temporary behind.
+        """
+        import torch.distributed.checkpoint as dcp
+
+        if not isinstance(checkpoint, Mapping):
+            raise TypeError(f"DCPSaver saves a mapping of state dicts, got {type(checkpoint).__name__}")
+        rank, up = _dist()
+        group = self._save_group()
+        if not up:  # the background thread's save warns that it runs in one process: that is what we ask for
+            warnings.filterwarnings("ignore", message=_SINGLE_PROCESS_SAVE, category=UserWarning)
+        final, tmp = self._prepare(filename)
+        writer = dcp.FileSystemWriter(tmp, thread_count=self.thread_count, sync_files=self.sync_files)
+        try:
+            with _single_process_quiet(up):
+                response = dcp.async_save(dict(checkpoint), storage_writer=writer, process_group=group, no_dist=not up)
+            # a Future, or (with a stager that copies in the background; not FileSystemWriter's) a pair of them
+            future: Any = getattr(response, "upload_completion", response)
+        except BaseException as e:  # staging failed (the copy is local: nothing was written)
+            if rank == 0:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise RuntimeError(f"Saving sharded checkpoint '{final}' failed: {e}") from e
+
+        def finish() -> None:
+            error: BaseException | None = None
+            try:
+                future.result()
+            except BaseException as e:  # a CheckpointException (a BaseException) gathers every rank's errors
+                error = e
+            written = _all_ok(error is None, group)  # on every rank: only then may the directory be published
+            if rank == 0:
+                if written:
+                    try:
+                        self._publish(tmp, final)
+                    except BaseException as e:
+                        error = e
+                if error is not None or not written:
+                    shutil.rmtree(tmp, ignore_errors=True)
+            published = _all_ok(error is None, group)  # also the barrier: rank 0 renamed it (or failed)
+            if error is not None:
+                raise RuntimeError(f"Saving sharded checkpoint '{final}' failed: {error}") from error
+            if not published:
+                raise RuntimeError(f"Saving sharded checkpoint '{final}' failed on another rank")
+
+        return finish
+
     def _publish(self, tmp: Path, final: Path) -> None:
         _fsync_dir(tmp)
         old = None
@@ -235,10 +324,14 @@ class DCPSaver(BaseSaveHandler):
             shutil.rmtree(old, ignore_errors=True)
 
     def remove(self, filename: str) -> None:
-        """Delete the checkpoint directory ``filename`` (rank 0 deletes, every rank waits for it)."""
+        """Delete the checkpoint directory ``filename`` (rank 0 deletes, every rank waits for it).
+
+        Once this saver made a background save, it synchronises on that save's process group: ``Checkpoint``
+        then removes evicted checkpoints from its background writer.
+        """
         if _dist()[0] == 0:
             shutil.rmtree(self.dirname / filename, ignore_errors=True)
-        _barrier()
+        _barrier(self._group)
 
 
 def _flat_keys(tree: Mapping) -> set[str]:

@@ -6,6 +6,10 @@ The multi-process behaviour (FSDP2 shards, resharding across world sizes) is in 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -151,8 +155,6 @@ def test_bad_input_names_the_argument(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="dirname"):
         DCPSaver(tmp_path / "missing", create_dir=False)
     model = _model()
-    with pytest.raises(ValueError, match="async_save"):
-        Checkpoint({"model": model}, DCPSaver(tmp_path / "a"), async_save=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     handler = Checkpoint({"optimizer": optimizer, "trainer": Engine(lambda e, b: None)}, DCPSaver(tmp_path / "b"))
     with pytest.raises(ValueError, match="optimizer 'optimizer'"):
@@ -177,3 +179,121 @@ def test_ema_model_argument_is_checked_and_initialised_from_the_model() -> None:
         EMAHandler(model, ema_model=nn.Linear(3, 4))
     with pytest.raises(TypeError, match="ema_model"):
         EMAHandler(model, ema_model="model")  # type: ignore[arg-type]
+
+
+def test_async_save_in_one_process_loads_as_a_sync_save_and_rotates(tmp_path: Path) -> None:
+    model = _model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    trainer = _trainer(model, optimizer)
+    to_save = {"model": model, "optimizer": optimizer, "trainer": trainer}
+    sync = Checkpoint(to_save, DCPSaver(tmp_path / "sync"), n_saved=1)
+    asyn = Checkpoint(to_save, DCPSaver(tmp_path / "async"), n_saved=1, async_save=True)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, sync)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, asyn)
+    trainer.add_event_handler(Events.COMPLETED, lambda _: asyn.wait())
+    trainer.run([torch.randn(5, 3) for _ in range(3)], max_epochs=1)
+    assert _listing(tmp_path / "async") == _listing(tmp_path / "sync") == ["checkpoint_3.dcp"]
+    assert asyn.last_checkpoint == tmp_path / "async" / "checkpoint_3.dcp"
+    loaded = []
+    for kind in ("sync", "async"):
+        model2 = _model()
+        optimizer2 = torch.optim.Adam(model2.parameters(), lr=0.5)
+        Checkpoint.load_objects({"model": model2, "optimizer": optimizer2}, tmp_path / kind / "checkpoint_3.dcp")
+        loaded.append((model2, optimizer2))
+    (m_sync, o_sync), (m_async, o_async) = loaded
+    for a, b, c in zip(model.parameters(), m_sync.parameters(), m_async.parameters()):
+        assert torch.equal(a, b) and torch.equal(a, c)
+    for b, c in zip(m_sync.parameters(), m_async.parameters()):
+        assert torch.equal(o_sync.state[b]["exp_avg"], o_async.state[c]["exp_avg"])
+
+
+def test_async_save_failure_is_raised_by_wait_naming_the_directory(tmp_path: Path) -> None:
+    obj = _Unpicklable()
+    handler = Checkpoint(
+        {"model": _model(), "obj": obj}, DCPSaver(tmp_path), async_save=True, global_step_transform=lambda e, n: 1
+    )
+    handler(Engine(lambda e, b: None))
+    handler.wait()
+    obj.fail = True
+    handler.global_step_transform = lambda e, n: 2
+    handler(Engine(lambda e, b: None))
+    with pytest.raises(RuntimeError, match="checkpoint_2.dcp") as info:
+        handler.wait()
+    assert str(tmp_path / "checkpoint_2.dcp") in str(info.value.__cause__)
+    assert _listing(tmp_path) == ["checkpoint_1.dcp"]  # the listed one intact, no temporary
+    assert handler.last_checkpoint == tmp_path / "checkpoint_1.dcp"
+    handler.wait()  # reported once
+
+
+def test_reload_objects_and_discovery_accept_a_dcp_saver(tmp_path: Path) -> None:
+    model = _model()
+    handler = Checkpoint({"model": model}, DCPSaver(tmp_path), n_saved=None)
+    engine = Engine(lambda e, b: None)
+    for step in (1, 2):
+        engine.state.iteration = step
+        with torch.no_grad():
+            model[0].weight.fill_(float(step))
+        handler(engine)
+    (tmp_path / ".model_3.dcp.dcp-tmp").mkdir()  # a save in progress: not a checkpoint
+    (tmp_path / "model_4.dcp").mkdir()  # no .metadata: not a checkpoint
+    assert [p.name for p in handler._find_checkpoints()] == ["model_2.dcp", "model_1.dcp"]
+    model2 = _model()
+    handler.reload_objects({"model": model2}, global_step=1)
+    assert torch.equal(model2[0].weight, torch.full((4, 3), 1.0))
+    with pytest.raises(AttributeError, match="`save_handler` should be of type `DiskSaver`"):
+        Checkpoint({"model": model}, lambda c, f: None).reload_objects({"model": model2}, global_step=1)
+
+
+_KILLED_CHILD = """
+import sys, torch
+from torch import nn
+from ignite.engine import Engine
+from ignite.handlers import Checkpoint, DCPSaver
+
+model = nn.Linear(1, 1, bias=False)
+model.weight = nn.Parameter(torch.zeros(2_000_000))  # 8 MB: each background write takes a while
+c = Checkpoint({"model": model}, DCPSaver(sys.argv[1]), n_saved=2, async_save=True)
+engine = Engine(lambda e, b: None)
+for it in range(1, 10_000):
+    with torch.no_grad():
+        model.weight.fill_(it)
+    engine.state.iteration = it
+    c(engine)
+    print("RETURNED", it, *[item.filename for item in c._saved], flush=True)
+"""
+
+
+def test_process_killed_right_after_an_async_save_returns_keeps_the_listed_checkpoints(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_CHILD, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    listed: list[str] = []
+    try:
+        deadline = time.monotonic() + 600  # a hang limit only
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline().split()  # type: ignore[union-attr]
+            assert line and line[0] == "RETURNED", "the child ended early"
+            listed = line[2:]
+            if int(line[1]) == 4:
+                proc.send_signal(signal.SIGKILL)  # right after the save returned: its write is in flight
+                break
+        assert proc.wait(timeout=600) == -signal.SIGKILL
+    finally:
+        proc.kill()
+        proc.stdout.close()  # type: ignore[union-attr]
+
+    names = [n for n in _listing(tmp_path) if not n.startswith(".")]
+    steps = sorted(int(n[len("model_") : -len(".dcp")]) for n in names)
+    assert names == sorted(f"model_{s}.dcp" for s in steps)
+    for step in steps:  # every directory under a checkpoint name is complete and holds its own iteration
+        model = nn.Linear(1, 1, bias=False)
+        model.weight = nn.Parameter(torch.zeros(2_000_000))
+        Checkpoint.load_objects({"model": model}, tmp_path / f"model_{step}.dcp")
+        assert model.weight.eq(float(step)).all()
+    assert len(steps) >= 2  # n_saved complete checkpoints survive
+    for name in listed:  # one listed when the child last reported is there, unless n_saved newer ones replaced it
+        step = int(name[len("model_") : -len(".dcp")])
+        assert name in names or len([s for s in steps if s > step]) >= 2
+    DCPSaver(tmp_path, require_empty=False)  # a new saver removes the dead save's temporary, if any
+    assert _listing(tmp_path) == names
