@@ -77,7 +77,10 @@ with idist.Parallel(
         parallel.run(idist_workers.config_only, out_dir, json.loads(sys.argv[5]), True)
     else:
         try:
-            parallel.run(idist_workers.fail_on_rank, 3, out_dir)
+            if what == "kill":
+                parallel.run(idist_workers.kill_on_rank, 3, out_dir, "in")
+            else:
+                parallel.run(idist_workers.fail_on_rank, 3, out_dir)
         except idist.RankFailedError as e:
             print(f"LAUNCHER node {node_rank} caught: rank={e.rank} node_rank={e.node_rank} local_rank={e.local_rank}")
             print(e.remote_traceback)
@@ -116,6 +119,27 @@ def test_two_nodes_failure_on_remote_node_stops_both_nodes(tmp_path):
         assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in results[0][1], results[0][1]
     # the other ranks were stopped while waiting in their collective: it neither timed out nor returned (on node
     # 0 it may fail at once, rank 3's process being gone: that is how the failure reaches the other node)
+    assert sorted(p.name for p in tmp_path.glob("waiting*.json")) == ["waiting0.json", "waiting1.json", "waiting2.json"]
+    assert not idist_workers.collective_timeouts(tmp_path)
+    assert not list(tmp_path.glob("not_stopped*.json"))
+
+
+def test_two_nodes_rank_killed_on_remote_node_is_named_on_both_nodes(tmp_path):
+    """Rank 3 (node 1) kills itself with SIGKILL while the others wait in a collective: it publishes nothing, its
+    peers only see their connections to it close. Node 1's launcher reports the death in the store, so node 0's
+    ranks and launcher name rank 3, its node, local rank and signal rather than their own broken connection."""
+    port = free_port()
+    procs = [_launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "kill"], _python_env()) for node in (0, 1)]
+    results = _run_all(procs, timeout=600)  # a hang limit only
+    for node, (rc, out) in enumerate(results):
+        assert rc == 3, out
+        assert f"LAUNCHER node {node} caught: rank=3 node_rank=1 local_rank=1" in out, out
+        assert "rank 3 (node 1, local rank 1): process " in out and "killed by signal SIGKILL" in out, out
+        assert "Connection closed by peer" not in out and "Connection reset by peer" not in out, out
+        assert not [noise for noise in _CPP_NOISE if noise in out], out
+    # every surviving rank, on both nodes, says what stopped it
+    for rank, node in ((0, 0), (1, 0), (2, 1)):
+        assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in results[node][1], results
     assert sorted(p.name for p in tmp_path.glob("waiting*.json")) == ["waiting0.json", "waiting1.json", "waiting2.json"]
     assert not idist_workers.collective_timeouts(tmp_path)
     assert not list(tmp_path.glob("not_stopped*.json"))
