@@ -16,7 +16,13 @@ from datetime import timedelta
 from multiprocessing.connection import wait
 from typing import Any
 
-from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE, _format_payload, _write_first_error, publish_death
+from ignite.distributed.comp_models._guard import (
+    ABORT_EXIT_CODE,
+    _format_payload,
+    _where,
+    _write_first_error,
+    publish_death,
+)
 
 _GROUP_NAME_FILE = "group_name.txt"
 # how long the launcher tries to reach the store, and lets the other local processes stop by themselves
@@ -24,23 +30,26 @@ _CONNECT_TIMEOUT_S = 5.0
 _GRACE_S = 5.0
 
 
-def describe_exit(exitcode: int) -> str:
-    """``"killed by signal SIGKILL"`` or ``"exited with code 13"``."""
+def describe_exit(exitcode: int | None) -> str:
+    """``"was killed by signal SIGKILL"``, ``"exited with code 13"``, or ``"ended"`` where the status is unknown."""
+    if exitcode is None:
+        return "ended (exit status unknown)"
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
-        return f"killed by signal {name}"
+        return f"was killed by signal {name}"
     return f"exited with code {exitcode}"
 
 
-def death_message(rank: int, node_rank: int, local_rank: int, pid: int | None, exitcode: int) -> str:
-    """The text every rank shows in place of a traceback for a process that died without one."""
+def death_message(
+    rank: int, node_rank: int | None, local_rank: int | None, pid: int | None, exitcode: int | None
+) -> str:
+    """The text every rank shows, in place of a traceback, for a process that died without one."""
     process = f"process {pid}" if pid is not None else "its process"
     return (
-        f"rank {rank} (node {node_rank}, local rank {local_rank}): {process} was {describe_exit(exitcode)}, "
-        "without a Python exception\n"
+        f"rank {rank}{_where(node_rank, local_rank)}: {process} {describe_exit(exitcode)}, without a Python exception\n"
     )
 
 

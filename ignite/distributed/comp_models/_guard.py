@@ -43,6 +43,8 @@ DEFAULT_LINGER_S = 3.0
 # how long a rank whose collective broke because a peer's connection closed waits for that peer's launcher to
 # report the peer's death (its rank and exit status) before it reports the broken connection itself
 DEFAULT_PEER_LOSS_WAIT_S = 10.0
+# the same under a launcher that is not ours (torchrun): only a peer on the dead rank's host can report it
+ATTACHED_PEER_LOSS_WAIT_S = 5.0
 
 # what gloo (and torch.distributed) say when the other end of a connection went away
 _PEER_LOSS_MARKERS = (
@@ -144,9 +146,9 @@ def publish_death(store: Any, world_size: int, rank: int, payload: str) -> bool:
         for r in range(world_size):
             if r != rank:
                 store.set(_rank_key(r), payload)
-    # on behalf of the dead process: it will neither acknowledge the error nor leave the store
-    store.add(_ACK_KEY, 1)
-    store.add(_LEFT_KEY, 1)
+        # on behalf of the dead process: it will neither acknowledge the error nor leave the store
+        store.add(_ACK_KEY, 1)
+        store.add(_LEFT_KEY, 1)
     return first
 
 
@@ -230,9 +232,12 @@ class FailureGuard:
         node_rank: int | None = None,
         local_rank: int | None = None,
         peer_loss_wait_s: float = 0.0,
+        watch_peers: bool = False,
     ) -> None:
         self.rank = rank
         self.peer_loss_wait_s = peer_loss_wait_s
+        self.watch_peers = watch_peers
+        self._registered = False
         self.node_rank = node_rank
         self.local_rank = local_rank
         self.exit_code = exit_code
@@ -259,6 +264,13 @@ class FailureGuard:
         return self._store is not None
 
     def start(self) -> FailureGuard:
+        if self._store is not None and self.watch_peers and not self._registered:
+            from ignite.distributed.comp_models._peers import register
+
+            try:
+                self._registered = register(self._store, self.rank, self.node_rank, self.local_rank)
+            except Exception:
+                pass
         if self._store is not None and self._thread is None:
             target = self._wait if self._watch_store is not None else self._poll
             self._thread = threading.Thread(target=target, name="ignite-idist-failure-guard", daemon=True)
@@ -272,6 +284,7 @@ class FailureGuard:
         self._stop.set()
         if self._store is None:
             return
+        self._unregister()
         try:
             self._store.add(_DONE_KEY, 1)
             if self._watch_store is not None:
@@ -324,6 +337,7 @@ class FailureGuard:
     def _abort(self, payload: str) -> None:
         self._aborting = True  # the main thread, if a collective now fails under it, waits for the exit below
         self._abort_started.set()
+        self._unregister()
         failure = _parse_payload(payload)
         _write_first_error(self.error_dir, payload)
         _write_elastic_error_file(
@@ -371,17 +385,39 @@ class FailureGuard:
             return
         self._thread.join(timeout=max(1.0, 5 * self.poll_s))
 
+    def _unregister(self) -> None:
+        """This process ends for a known reason: its peers must not report it as a death."""
+        if not self._registered:
+            return
+        self._registered = False
+        from ignite.distributed.comp_models._peers import unregister
+
+        try:
+            unregister(self._store, self.rank)
+        except Exception:
+            pass
+
     def _await_death_report(self) -> None:
         """A collective broke because a peer's connection closed: if the peer died without a Python exception,
         its launcher publishes its death (rank, node, exit status) in a moment; let every rank name that death
         rather than this symptom. The watcher then ends this process; without a report in time (the whole node
         is gone) or without the store, this rank publishes its own error."""
         deadline = time.monotonic() + self.peer_loss_wait_s
+        peers = None
+        if self.watch_peers:
+            from ignite.distributed.comp_models._peers import PeerWatch
+
+            peers = PeerWatch(self._store, self.world_size, self.rank)
         try:
             # polled, not ``store.wait`` with a timeout: its timeout prints C++ warnings
             while not self._store.check([_ERR_KEY]):
                 if self._abort_started.is_set() or time.monotonic() >= deadline:
                     break
+                # no launcher of ours reports deaths (torchrun): look for a dead process of this host
+                dead = peers.find_dead() if peers is not None else None
+                if dead is not None:
+                    publish_death(self._store, self.world_size, dead[0], dead[1])
+                    continue
                 time.sleep(0.02)
         except Exception:
             return
@@ -397,6 +433,7 @@ class FailureGuard:
         if self.peer_loss_wait_s > 0 and self._store is not None and _is_peer_loss(exc):
             self._await_death_report()
         self._publishing = True
+        self._unregister()
         self._stop.set()
         self._wake_own_watcher()
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
