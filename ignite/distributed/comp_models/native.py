@@ -538,14 +538,15 @@ if has_native_dist_support:
             # a process that died without a Python exception (killed, os._exit) is the cause even if a peer then
             # published the error its death provoked (e.g. "Connection closed by peer")
             exit_code = getattr(error, "exit_code", None)
-            if exit_code is not None and exit_code != ABORT_EXIT_CODE:
-                # chained to torch's ProcessExitedException, which carries exit_code and signal_name
+            hard_death = exit_code is not None and exit_code != ABORT_EXIT_CODE
+            # chained to torch's ProcessExitedException, which carries exit_code and signal_name
+            if hard_death and (first is None or first.rank != rank):
                 return RankFailedError(rank, death_message(rank, node_rank, index, pid, exit_code), index, pid,
                                        node_rank, index), True  # fmt: skip
             if first is not None:
                 return RankFailedError(
                     first.rank, first.traceback, index, pid, first.node_rank, first.local_rank
-                ), False
+                ), hard_death
             if isinstance(error, mp.ProcessRaisedException):
                 trace = str(error).split("terminated with the following error:\n", 1)[-1]
                 return RankFailedError(rank, trace, index, pid, node_rank, index), False
