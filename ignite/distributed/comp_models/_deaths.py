@@ -60,7 +60,10 @@ def record_group_name(error_dir: str | None) -> None:
     try:
         import torch.distributed as dist
 
-        name = dist.group.WORLD.group_name
+        world = dist.group.WORLD
+        if world is None:
+            return
+        name = world.group_name
         path = os.path.join(error_dir, _GROUP_NAME_FILE)
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as f:

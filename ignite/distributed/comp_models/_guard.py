@@ -402,21 +402,24 @@ class FailureGuard:
         its launcher publishes its death (rank, node, exit status) in a moment; let every rank name that death
         rather than this symptom. The watcher then ends this process; without a report in time (the whole node
         is gone) or without the store, this rank publishes its own error."""
+        store = self._store
+        if store is None:
+            return
         deadline = time.monotonic() + self.peer_loss_wait_s
         peers = None
         if self.watch_peers:
             from ignite.distributed.comp_models._peers import PeerWatch
 
-            peers = PeerWatch(self._store, self.world_size, self.rank)
+            peers = PeerWatch(store, self.world_size, self.rank)
         try:
             # polled, not ``store.wait`` with a timeout: its timeout prints C++ warnings
-            while not self._store.check([_ERR_KEY]):
+            while not store.check([_ERR_KEY]):
                 if self._abort_started.is_set() or time.monotonic() >= deadline:
                     break
                 # no launcher of ours reports deaths (torchrun): look for a dead process of this host
                 dead = peers.find_dead() if peers is not None else None
                 if dead is not None:
-                    publish_death(self._store, self.world_size, dead[0], dead[1])
+                    publish_death(store, self.world_size, dead[0], dead[1])
                     continue
                 time.sleep(0.02)
         except Exception:

@@ -432,6 +432,7 @@ if has_native_dist_support:
 
             kw = dict(kw)
             error_dir = kw.pop("_error_dir", None)
+            death_reports = kw.pop("_death_reports", False)
             linger_s = kw.pop("_linger_s", None)
             copy_env_vars = os.environ.copy()
 
@@ -456,7 +457,7 @@ if has_native_dist_support:
             _set_model(model)
             record_group_name(error_dir)
             # with env://, the launcher of a rank that dies without a Python exception reports it in the store
-            wait_s = DEFAULT_PEER_LOSS_WAIT_S if init_method == "env://" else 0.0
+            wait_s = DEFAULT_PEER_LOSS_WAIT_S if death_reports and init_method == "env://" else 0.0
             guard = FailureGuard(
                 rank, world_size, error_dir=error_dir, node_rank=node_rank, local_rank=local_rank,
                 peer_loss_wait_s=wait_s,
@@ -582,6 +583,7 @@ if has_native_dist_support:
             join = start_kwargs.pop("join")
             error_dir: str | None = tempfile.mkdtemp(prefix="ignite-idist-")
             kw["_error_dir"] = error_dir
+            kw["_death_reports"] = join  # only a joining launcher watches its processes and reports their deaths
             worker_args = (
                 backend, fn, args, kwargs_dict or {}, nnodes * nproc_per_node, nproc_per_node, node_rank,
                 master_addr, master_port, init_method, kw,
