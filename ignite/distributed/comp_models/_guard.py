@@ -12,6 +12,11 @@ error, the failing rank would lose the store while it still uses it (C++ connect
 abort instead of its own exit code). So every rank of a failed run calls :meth:`FailureGuard.leave` once it is
 done with the store (the failing ones after ``finalize``), and rank 0 waits, for at most ``linger_s``, until all
 the others have left before it exits.
+
+A rank that dies without a Python exception (a signal, ``os._exit``) publishes nothing; its peers only see their
+connections to it close. Its death is published for it, in the same format, by its spawning launcher (``_deaths``)
+or, under a launcher that is not ours, by a peer of its host (``_peers``); a rank whose collective broke on a
+closed connection waits ``peer_loss_wait_s`` for that report before it publishes the broken connection itself.
 """
 
 from __future__ import annotations
