@@ -100,7 +100,7 @@ def test_process_killed_by_a_signal_is_named_by_every_rank(tmp_path, capfd):
     with pytest.raises(RankFailedError, match=r"Rank 1 failed with the following error \(node 0, local rank 1\)") as e:
         idist.spawn(
             "gloo", idist_workers.kill_on_rank, args=(1, str(tmp_path), "before"), nproc_per_node=2,
-            start_method="fork", timeout=timedelta(seconds=600),  # a hang limit only
+            timeout=timedelta(seconds=600),  # a hang limit only
         )  # fmt: skip
     assert "killed by signal SIGKILL, without a Python exception" in e.value.remote_traceback
     assert e.value.__cause__.signal_name == "SIGKILL"
