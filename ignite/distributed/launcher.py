@@ -146,12 +146,13 @@ class Parallel:
             local_rank = idist.get_local_rank()
             guard = None
             if idist.model_name() == "native-dist" and idist.get_world_size() > 1:
-                from ignite.distributed.comp_models._guard import FailureGuard
+                from ignite.distributed.comp_models._guard import ATTACHED_PEER_LOSS_WAIT_S, FailureGuard
 
-                # a rank stopped by another's failure exits with 1, as a failed rank does, under any launcher
+                # a rank stopped by another's failure exits with 1, as a failed rank does, under any launcher;
+                # a rank killed without a Python exception is reported by a peer of its host (torchrun does not)
                 guard = FailureGuard(
                     idist.get_rank(), idist.get_world_size(), exit_code=1, node_rank=idist.get_node_rank(),
-                    local_rank=local_rank,
+                    local_rank=local_rank, peer_loss_wait_s=ATTACHED_PEER_LOSS_WAIT_S, watch_peers=True,
                 ).start()  # fmt: skip
             try:
                 func(local_rank, *args, **kwargs)

@@ -529,3 +529,31 @@ def die_on_rank(local_rank: int, die_rank: int) -> None:
         os._exit(13)  # no Python exception: as if the process were killed
     idist.barrier()
     time.sleep(60)
+
+
+def kill_on_rank(local_rank: int, kill_rank: int, out_dir: str, when: str = "in") -> None:
+    """``kill_rank`` kills itself with SIGKILL (no Python exception, nothing published by it).
+
+    ``when="in"``: once every other rank waits in a collective (files, not a sleep); ``"before"``: before a
+    collective that the others then enter (they may find its connections already closed).
+    """
+    import signal
+
+    rank = idist.get_rank()
+    idist.barrier()
+    if rank == kill_rank:
+        if when == "in":
+            others = [os.path.join(out_dir, f"waiting{r}.json") for r in range(idist.get_world_size()) if r != rank]
+            deadline = time.monotonic() + 600
+            while not all(os.path.exists(p) for p in others) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGKILL)
+    _dump(out_dir, f"waiting{rank}", {})
+    try:
+        idist.barrier()
+        idist.all_reduce(torch.ones(1))
+    except Exception as e:
+        _dump(out_dir, f"collective_ended{rank}", {"error": repr(e), "type": type(e).__name__})
+        raise
+    time.sleep(60)
+    _dump(out_dir, f"not_stopped{rank}", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -77,7 +78,10 @@ with idist.Parallel(
         parallel.run(idist_workers.config_only, out_dir, json.loads(sys.argv[5]), True)
     else:
         try:
-            parallel.run(idist_workers.fail_on_rank, 3, out_dir)
+            if what == "kill":
+                parallel.run(idist_workers.kill_on_rank, 3, out_dir, "in")
+            else:
+                parallel.run(idist_workers.fail_on_rank, 3, out_dir)
         except idist.RankFailedError as e:
             print(f"LAUNCHER node {node_rank} caught: rank={e.rank} node_rank={e.node_rank} local_rank={e.local_rank}")
             print(e.remote_traceback)
@@ -116,6 +120,27 @@ def test_two_nodes_failure_on_remote_node_stops_both_nodes(tmp_path):
         assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in results[0][1], results[0][1]
     # the other ranks were stopped while waiting in their collective: it neither timed out nor returned (on node
     # 0 it may fail at once, rank 3's process being gone: that is how the failure reaches the other node)
+    assert sorted(p.name for p in tmp_path.glob("waiting*.json")) == ["waiting0.json", "waiting1.json", "waiting2.json"]
+    assert not idist_workers.collective_timeouts(tmp_path)
+    assert not list(tmp_path.glob("not_stopped*.json"))
+
+
+def test_two_nodes_rank_killed_on_remote_node_is_named_on_both_nodes(tmp_path):
+    """Rank 3 (node 1) kills itself with SIGKILL while the others wait in a collective: it publishes nothing, its
+    peers only see their connections to it close. Node 1's launcher reports the death in the store, so node 0's
+    ranks and launcher name rank 3, its node, local rank and signal rather than their own broken connection."""
+    port = free_port()
+    procs = [_launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "kill"], _python_env()) for node in (0, 1)]
+    results = _run_all(procs, timeout=600)  # a hang limit only
+    for node, (rc, out) in enumerate(results):
+        assert rc == 3, out
+        assert f"LAUNCHER node {node} caught: rank=3 node_rank=1 local_rank=1" in out, out
+        assert "rank 3 (node 1, local rank 1): process " in out and "killed by signal SIGKILL" in out, out
+        assert "Connection closed by peer" not in out and "Connection reset by peer" not in out, out
+        assert not [noise for noise in _CPP_NOISE if noise in out], out
+    # every surviving rank, on both nodes, says what stopped it
+    for rank, node in ((0, 0), (1, 0), (2, 1)):
+        assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in results[node][1], results
     assert sorted(p.name for p in tmp_path.glob("waiting*.json")) == ["waiting0.json", "waiting1.json", "waiting2.json"]
     assert not idist_workers.collective_timeouts(tmp_path)
     assert not list(tmp_path.glob("not_stopped*.json"))
@@ -212,6 +237,38 @@ def test_torchrun_style_rank_failure_ends_every_rank_cleanly(tmp_path, failing):
         assert f"RankFailedError: rank {failing} failed" in stopped_out, stopped_out
         for _, out in results:
             assert not [noise for noise in _CPP_NOISE if noise in out], (attempt, out)
+    assert not list(tmp_path.glob("not_stopped*.json"))
+
+
+_KILL_SCRIPT = """
+import sys
+import ignite.distributed as idist
+import idist_workers
+
+idist_workers.silence_warnings()
+with idist.Parallel(backend="gloo") as parallel:
+    parallel.run(idist_workers.kill_on_rank, int(sys.argv[2]), sys.argv[1], "in")
+"""
+
+
+def test_torchrun_style_rank_killed_is_named_by_its_peer(tmp_path):
+    """Torchrun-style launches (no launcher of ours): rank 1 kills itself with SIGKILL while rank 0 waits in a
+    collective. Rank 0 finds rank 1's dead process on its host and stops naming it, with the signal (its parent,
+    this test, has not reaped it yet), instead of its broken connection."""
+    port = free_port()
+    procs = []
+    for rank in range(2):
+        env = _python_env(
+            RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
+            MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+        )  # fmt: skip
+        procs.append(_launch(_KILL_SCRIPT, [str(tmp_path), "1"], env))
+    (rc0, out0), (rc1, _) = _run_all(procs, timeout=600)  # a hang limit only
+    assert (rc0, rc1) == (1, -signal.SIGKILL), out0
+    assert "rank 0: stopping because rank 1 failed (node 0, local rank 1)" in out0, out0
+    assert "rank 1 (node 0, local rank 1): process " in out0 and "was killed by signal SIGKILL" in out0, out0
+    assert "RankFailedError: rank 1 failed (node 0, local rank 1)" in out0, out0
+    assert not [noise for noise in _CPP_NOISE if noise in out0], out0
     assert not list(tmp_path.glob("not_stopped*.json"))
 
 
@@ -314,3 +371,47 @@ def test_slurm_environment(tmp_path):
             "MASTER_PORT": str(port),
         }
         assert _read(tmp_path, f"rank{rank}")["local_rank"] == rank
+
+
+_TORCHRUN_KILL_SCRIPT = """
+import sys
+import ignite.distributed as idist
+import idist_workers
+
+idist_workers.silence_warnings()
+with idist.Parallel(backend="gloo") as parallel:
+    parallel.run(idist_workers.kill_on_rank, 3, sys.argv[1], "in")
+"""
+
+
+def test_torchrun_two_nodes_rank_killed_on_the_second_node(tmp_path):
+    """Two ``torchrun --nnodes=2`` agents; rank 3 (node 1) kills itself with SIGKILL while the others wait in a
+    collective. torchrun does not report the death to the other node: a peer on its host finds the dead process
+    and publishes it, so the workers of node 0 and torchrun's report there name rank 3, node 1, local rank 1.
+    (Whether the signal is known depends on whether its agent has already reaped it: not asserted.)"""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(_TORCHRUN_KILL_SCRIPT))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    port = free_port()
+    procs = []
+    for node in (0, 1):
+        cmd = [
+            sys.executable, "-m", "torch.distributed.run", "--nnodes=2", f"--node_rank={node}", "--nproc_per_node=2",
+            "--master_addr=127.0.0.1", f"--master_port={port}", str(script), str(out_dir),
+        ]  # fmt: skip
+        env = _python_env(OMP_NUM_THREADS="1")
+        procs.append(
+            subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        )
+    (rc0, out0), (rc1, out1) = _run_all(procs, timeout=600)  # a hang limit only
+    assert rc0 != 0 and rc1 != 0, (out0, out1)
+    for rank in (0, 1):
+        assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in out0, out0
+    assert "rank 3 (node 1, local rank 1): process " in out0 and "without a Python exception" in out0, out0
+    report0 = out0.split("Root Cause", 1)[-1]
+    assert "rank 3 failed (node 1, local rank 1)" in report0, out0
+    assert "Connection closed by peer" not in out0 and "Connection reset by peer" not in out0, out0
+    for out in (out0, out1):
+        assert not [noise for noise in _CPP_NOISE if noise in out], out
+    assert not list(out_dir.glob("not_stopped*.json"))

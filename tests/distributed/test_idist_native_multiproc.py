@@ -83,8 +83,29 @@ def test_exception_on_one_rank_stops_every_rank(tmp_path):
 
 
 def test_process_dying_without_exception_stops_every_rank():
-    with pytest.raises(
-        RuntimeError, match=r"Rank 1 \(local rank 1 on node 0\): process 1 terminated with exit code 13"
-    ):
+    with pytest.raises(RankFailedError, match=r"Rank 1 failed with the following error \(node 0, local rank 1\)") as e:
         # no master_port: a free one is chosen for a single-node run
         idist.spawn("gloo", idist_workers.die_on_rank, args=(1,), nproc_per_node=2)
+    assert (e.value.rank, e.value.node_rank, e.value.local_rank) == (1, 0, 1)
+    assert "rank 1 (node 0, local rank 1): process " in e.value.remote_traceback
+    assert "exited with code 13, without a Python exception" in e.value.remote_traceback
+    # torch's own exception, with the exit status, is the cause
+    assert isinstance(e.value.__cause__, torch.multiprocessing.ProcessExitedException)
+    assert e.value.__cause__.exit_code == 13
+
+
+def test_process_killed_by_a_signal_is_named_by_every_rank(tmp_path, capfd):
+    """A rank that kills itself with SIGKILL just before a collective: the launcher names it with the signal, and
+    the surviving rank, whose collective broke on the closed connection, says it was stopped by that death."""
+    with pytest.raises(RankFailedError, match=r"Rank 1 failed with the following error \(node 0, local rank 1\)") as e:
+        idist.spawn(
+            "gloo", idist_workers.kill_on_rank, args=(1, str(tmp_path), "before"), nproc_per_node=2,
+            timeout=timedelta(seconds=600),  # a hang limit only
+        )  # fmt: skip
+    assert "killed by signal SIGKILL, without a Python exception" in e.value.remote_traceback
+    assert e.value.__cause__.signal_name == "SIGKILL"
+    err = capfd.readouterr().err
+    assert "rank 0: stopping because rank 1 failed (node 0, local rank 1)" in err, err
+    assert "killed by signal SIGKILL" in err, err
+    assert not [noise for noise in ("terminate called", "Exception raised from", "frame #") if noise in err], err
+    assert not (tmp_path / "not_stopped0.json").exists()

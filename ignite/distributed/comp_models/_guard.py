@@ -12,6 +12,11 @@ error, the failing rank would lose the store while it still uses it (C++ connect
 abort instead of its own exit code). So every rank of a failed run calls :meth:`FailureGuard.leave` once it is
 done with the store (the failing ones after ``finalize``), and rank 0 waits, for at most ``linger_s``, until all
 the others have left before it exits.
+
+A rank that dies without a Python exception (a signal, ``os._exit``) publishes nothing; its peers only see their
+connections to it close. Its death is published for it, in the same format, by its spawning launcher (``_deaths``)
+or, under a launcher that is not ours, by a peer of its host (``_peers``); a rank whose collective broke on a
+closed connection waits ``peer_loss_wait_s`` for that report before it publishes the broken connection itself.
 """
 
 from __future__ import annotations
@@ -40,6 +45,19 @@ ABORT_EXIT_CODE = 75
 
 DEFAULT_POLL_S = 0.1
 DEFAULT_LINGER_S = 3.0
+# how long a rank whose collective broke because a peer's connection closed waits for that peer's launcher to
+# report the peer's death (its rank and exit status) before it reports the broken connection itself
+DEFAULT_PEER_LOSS_WAIT_S = 10.0
+# the same under a launcher that is not ours (torchrun): only a peer on the dead rank's host can report it
+ATTACHED_PEER_LOSS_WAIT_S = 5.0
+
+# what gloo (and torch.distributed) say when the other end of a connection went away
+_PEER_LOSS_MARKERS = (
+    "Connection closed by peer",
+    "Connection reset by peer",
+    "Broken pipe",
+    "remote worker crashing",
+)
 
 
 class RankFailedError(ProcessRaisedException):
@@ -109,6 +127,34 @@ def _parse_payload(payload: str) -> Failure:
     node_rank = numbers[1] if len(numbers) > 1 else None
     local_rank = numbers[2] if len(numbers) > 2 else None
     return Failure(numbers[0], tb, node_rank, local_rank)
+
+
+def _is_peer_loss(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) says that a peer's connection went away."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current)
+        if any(marker in text for marker in _PEER_LOSS_MARKERS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def publish_death(store: Any, world_size: int, rank: int, payload: str) -> bool:
+    """Publish, for a rank whose process died without publishing anything, the failure ``payload`` (its launcher
+    calls this). Returns whether it is the run's first failure (otherwise the first one stands)."""
+    first = store.add(_COUNT_KEY, 1) == 1
+    if first:
+        store.set(_ERR_KEY, payload)
+        for r in range(world_size):
+            if r != rank:
+                store.set(_rank_key(r), payload)
+        # on behalf of the dead process: it will neither acknowledge the error nor leave the store
+        store.add(_ACK_KEY, 1)
+        store.add(_LEFT_KEY, 1)
+    return first
 
 
 def _write_elastic_error_file(message: str, callstack: str) -> None:
@@ -190,8 +236,13 @@ class FailureGuard:
         exit_code: int = ABORT_EXIT_CODE,
         node_rank: int | None = None,
         local_rank: int | None = None,
+        peer_loss_wait_s: float = 0.0,
+        watch_peers: bool = False,
     ) -> None:
         self.rank = rank
+        self.peer_loss_wait_s = peer_loss_wait_s
+        self.watch_peers = watch_peers
+        self._registered = False
         self.node_rank = node_rank
         self.local_rank = local_rank
         self.exit_code = exit_code
@@ -210,6 +261,7 @@ class FailureGuard:
         self._thread: threading.Thread | None = None
         self._publishing = False
         self._aborting = False
+        self._abort_started = threading.Event()
         self._left = False
 
     @property
@@ -217,6 +269,13 @@ class FailureGuard:
         return self._store is not None
 
     def start(self) -> FailureGuard:
+        if self._store is not None and self.watch_peers and not self._registered:
+            from ignite.distributed.comp_models._peers import register
+
+            try:
+                self._registered = register(self._store, self.rank, self.node_rank, self.local_rank)
+            except Exception:
+                pass
         if self._store is not None and self._thread is None:
             target = self._wait if self._watch_store is not None else self._poll
             self._thread = threading.Thread(target=target, name="ignite-idist-failure-guard", daemon=True)
@@ -230,6 +289,7 @@ class FailureGuard:
         self._stop.set()
         if self._store is None:
             return
+        self._unregister()
         try:
             self._store.add(_DONE_KEY, 1)
             if self._watch_store is not None:
@@ -281,6 +341,8 @@ class FailureGuard:
 
     def _abort(self, payload: str) -> None:
         self._aborting = True  # the main thread, if a collective now fails under it, waits for the exit below
+        self._abort_started.set()
+        self._unregister()
         failure = _parse_payload(payload)
         _write_first_error(self.error_dir, payload)
         _write_elastic_error_file(
@@ -328,13 +390,58 @@ class FailureGuard:
             return
         self._thread.join(timeout=max(1.0, 5 * self.poll_s))
 
+    def _unregister(self) -> None:
+        """This process ends for a known reason: its peers must not report it as a death."""
+        if not self._registered:
+            return
+        self._registered = False
+        from ignite.distributed.comp_models._peers import unregister
+
+        try:
+            unregister(self._store, self.rank)
+        except Exception:
+            pass
+
+    def _await_death_report(self) -> None:
+        """A collective broke because a peer's connection closed: if the peer died without a Python exception,
+        its launcher publishes its death (rank, node, exit status) in a moment; let every rank name that death
+        rather than this symptom. The watcher then ends this process; without a report in time (the whole node
+        is gone) or without the store, this rank publishes its own error."""
+        store = self._store
+        if store is None:
+            return
+        deadline = time.monotonic() + self.peer_loss_wait_s
+        peers = None
+        if self.watch_peers:
+            from ignite.distributed.comp_models._peers import PeerWatch
+
+            peers = PeerWatch(store, self.world_size, self.rank)
+        try:
+            # polled, not ``store.wait`` with a timeout: its timeout prints C++ warnings
+            while not store.check([_ERR_KEY]):
+                if self._abort_started.is_set() or time.monotonic() >= deadline:
+                    break
+                # no launcher of ours reports deaths (torchrun): look for a dead process of this host
+                dead = peers.find_dead() if peers is not None else None
+                if dead is not None:
+                    publish_death(store, self.world_size, dead[0], dead[1])
+                    continue
+                time.sleep(0.02)
+        except Exception:
+            return
+        if self._thread is not None and self._abort_started.wait(timeout=max(2.0, 20 * self.poll_s)):
+            threading.Event().wait()  # the watcher is ending this process with the reported failure
+
     def publish(self, exc: BaseException) -> None:
         """Called on the failing rank: publish the error, wait briefly until the others have read it."""
         if self._aborting:
             # another rank failed first and the watcher is ending this process (the exception in hand is what
             # that failure caused, e.g. a broken collective): let it, rather than report a misleading error
             threading.Event().wait()
+        if self.peer_loss_wait_s > 0 and self._store is not None and _is_peer_loss(exc):
+            self._await_death_report()
         self._publishing = True
+        self._unregister()
         self._stop.set()
         self._wake_own_watcher()
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -426,11 +426,13 @@ if has_native_dist_support:
             init_method: str,
             kw: dict[str, Any],
         ) -> None:
-            from ignite.distributed.comp_models._guard import FailureGuard
+            from ignite.distributed.comp_models._deaths import record_group_name
+            from ignite.distributed.comp_models._guard import DEFAULT_PEER_LOSS_WAIT_S, FailureGuard
             from ignite.distributed.utils import _set_model, finalize
 
             kw = dict(kw)
             error_dir = kw.pop("_error_dir", None)
+            death_reports = kw.pop("_death_reports", False)
             linger_s = kw.pop("_linger_s", None)
             copy_env_vars = os.environ.copy()
 
@@ -453,7 +455,13 @@ if has_native_dist_support:
                 _nproc_per_node=nprocs_per_node, **kw,
             )  # fmt: skip
             _set_model(model)
-            guard = FailureGuard(rank, world_size, error_dir=error_dir, node_rank=node_rank, local_rank=local_rank)
+            record_group_name(error_dir)
+            # with env://, the launcher of a rank that dies without a Python exception reports it in the store
+            wait_s = DEFAULT_PEER_LOSS_WAIT_S if death_reports and init_method == "env://" else 0.0
+            guard = FailureGuard(
+                rank, world_size, error_dir=error_dir, node_rank=node_rank, local_rank=local_rank,
+                peer_loss_wait_s=wait_s,
+            )  # fmt: skip
             if linger_s is not None:
                 guard.linger_s = linger_s
             guard.start()
@@ -522,6 +530,7 @@ if has_native_dist_support:
             whether to chain ``error`` to it (not when it only repeats the traceback the error carries)."""
             import torch.multiprocessing as mp
 
+            from ignite.distributed.comp_models._deaths import death_message
             from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE, RankFailedError, read_first_error
 
             index, pid = getattr(error, "error_index", -1), getattr(error, "error_pid", -1)
@@ -531,17 +540,21 @@ if has_native_dist_support:
             # published the error its death provoked (e.g. "Connection closed by peer")
             exit_code = getattr(error, "exit_code", None)
             hard_death = exit_code is not None and exit_code != ABORT_EXIT_CODE
-            if first is not None and not hard_death:
+            # chained to torch's ProcessExitedException, which carries exit_code and signal_name
+            if hard_death and (first is None or first.rank != rank):
+                return RankFailedError(rank, death_message(rank, node_rank, index, pid, exit_code), index, pid,
+                                       node_rank, index), True  # fmt: skip
+            if first is not None:
                 return RankFailedError(
                     first.rank, first.traceback, index, pid, first.node_rank, first.local_rank
-                ), False
+                ), hard_death
             if isinstance(error, mp.ProcessRaisedException):
                 trace = str(error).split("terminated with the following error:\n", 1)[-1]
                 return RankFailedError(rank, trace, index, pid, node_rank, index), False
             if exit_code == ABORT_EXIT_CODE:
                 stopped = "(stopped because another rank failed)"
                 return RankFailedError(rank, stopped, index, pid, node_rank, index), True
-            return RuntimeError(f"Rank {rank} (local rank {index} on node {node_rank}): {error}"), True
+            return RuntimeError(f"Rank {rank} (node {node_rank}, local rank {index}): {error}"), True
 
         @staticmethod
         def spawn(
@@ -570,6 +583,7 @@ if has_native_dist_support:
             join = start_kwargs.pop("join")
             error_dir: str | None = tempfile.mkdtemp(prefix="ignite-idist-")
             kw["_error_dir"] = error_dir
+            kw["_death_reports"] = join  # only a joining launcher watches its processes and reports their deaths
             worker_args = (
                 backend, fn, args, kwargs_dict or {}, nnodes * nproc_per_node, nproc_per_node, node_rank,
                 master_addr, master_port, init_method, kw,
@@ -582,9 +596,14 @@ if has_native_dist_support:
                 if not join:
                     error_dir = None  # the caller joins; keep the directory for its workers
                     return ctx
+                from ignite.distributed.comp_models._deaths import DeathReporter
+
+                reporter = DeathReporter(
+                    ctx, node_rank, nproc_per_node, nnodes * nproc_per_node, cast(str, error_dir),
+                    master_addr if init_method == "env://" else None, master_port,
+                )  # fmt: skip
                 try:
-                    while not ctx.join():
-                        pass
+                    reporter.join()
                 except ProcessException as e:
                     failure, chain = _NativeDistModel._join_failure(e, cast(str, error_dir), node_rank, nproc_per_node)
                     raise failure from (e if chain else None)
