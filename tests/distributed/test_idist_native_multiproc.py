@@ -92,6 +92,10 @@ def test_process_dying_without_exception_stops_every_rank():
     # torch's own exception, with the exit status, is the cause
     assert isinstance(e.value.__cause__, torch.multiprocessing.ProcessExitedException)
     assert e.value.__cause__.exit_code == 13
+    # also the type torch's launcher (and upstream) raises here, with its exit status
+    assert isinstance(e.value, torch.multiprocessing.ProcessExitedException)
+    assert (e.value.exit_code, e.value.signal_name) == (13, None)
+    assert pickle.loads(pickle.dumps(e.value)).remote_traceback == e.value.remote_traceback
 
 
 def test_process_killed_by_a_signal_is_named_by_every_rank(tmp_path, capfd):
@@ -104,6 +108,7 @@ def test_process_killed_by_a_signal_is_named_by_every_rank(tmp_path, capfd):
         )  # fmt: skip
     assert "killed by signal SIGKILL, without a Python exception" in e.value.remote_traceback
     assert e.value.__cause__.signal_name == "SIGKILL"
+    assert isinstance(e.value, torch.multiprocessing.ProcessExitedException) and e.value.signal_name == "SIGKILL"
     err = capfd.readouterr().err
     assert "rank 0: stopping because rank 1 failed (node 0, local rank 1)" in err, err
     assert "killed by signal SIGKILL" in err, err

@@ -29,9 +29,9 @@ import time
 import traceback
 from typing import Any, NamedTuple
 
-from torch.multiprocessing import ProcessRaisedException
+from torch.multiprocessing import ProcessExitedException, ProcessRaisedException
 
-__all__ = ["RankFailedError"]
+__all__ = ["RankDiedError", "RankFailedError"]
 
 _ERR_KEY = "ignite_idist/error"
 _COUNT_KEY = "ignite_idist/error_count"
@@ -89,6 +89,40 @@ class RankFailedError(ProcessRaisedException):
 
     def __reduce__(self) -> Any:
         args = (self.rank, self.remote_traceback, self.error_index, self.error_pid, self.node_rank, self.local_rank)
+        return (type(self), args)
+
+
+class RankDiedError(RankFailedError, ProcessExitedException):
+    """Raised by the launcher when one of its ranks ended without a Python exception (a signal, ``os._exit``).
+
+    A :class:`RankFailedError` naming the rank, and also the ``ProcessExitedException`` torch's launcher raises
+    in that case (``exit_code``, ``signal_name``), so code catching either keeps working.
+    """
+
+    def __init__(
+        self,
+        rank: int,
+        remote_traceback: str,
+        error_index: int = -1,
+        error_pid: int = -1,
+        node_rank: int | None = None,
+        local_rank: int | None = None,
+        exit_code: int = 1,
+        signal_name: str | None = None,
+    ) -> None:
+        self.rank = rank
+        self.remote_traceback = remote_traceback
+        self.node_rank = node_rank
+        self.local_rank = local_rank
+        where = _where(node_rank, local_rank)
+        msg = f"\n\n-- Rank {rank} failed with the following error{where}:\n{remote_traceback}"
+        ProcessExitedException.__init__(self, msg, error_index, error_pid, exit_code, signal_name)
+
+    def __reduce__(self) -> Any:
+        args = (
+            self.rank, self.remote_traceback, self.error_index, self.error_pid, self.node_rank, self.local_rank,
+            self.exit_code, self.signal_name,
+        )  # fmt: skip
         return (type(self), args)
 
 

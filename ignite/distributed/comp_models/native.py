@@ -531,7 +531,12 @@ if has_native_dist_support:
             import torch.multiprocessing as mp
 
             from ignite.distributed.comp_models._deaths import death_message
-            from ignite.distributed.comp_models._guard import ABORT_EXIT_CODE, RankFailedError, read_first_error
+            from ignite.distributed.comp_models._guard import (
+                ABORT_EXIT_CODE,
+                RankDiedError,
+                RankFailedError,
+                read_first_error,
+            )
 
             index, pid = getattr(error, "error_index", -1), getattr(error, "error_pid", -1)
             rank = node_rank * nproc_per_node + index
@@ -539,15 +544,18 @@ if has_native_dist_support:
             # a process that died without a Python exception (killed, os._exit) is the cause even if a peer then
             # published the error its death provoked (e.g. "Connection closed by peer")
             exit_code = getattr(error, "exit_code", None)
-            hard_death = exit_code is not None and exit_code != ABORT_EXIT_CODE
-            # chained to torch's ProcessExitedException, which carries exit_code and signal_name
-            if hard_death and (first is None or first.rank != rank):
-                return RankFailedError(rank, death_message(rank, node_rank, index, pid, exit_code), index, pid,
-                                       node_rank, index), True  # fmt: skip
+            if exit_code is not None and exit_code != ABORT_EXIT_CODE:  # died without a Python exception
+                # chained to torch's ProcessExitedException, which carries exit_code and signal_name
+                signal_name = getattr(error, "signal_name", None)
+                if first is not None and first.rank == rank:  # its own death, as its launcher published it
+                    where, message = (first.node_rank, first.local_rank), first.traceback
+                else:
+                    where, message = (node_rank, index), death_message(rank, node_rank, index, pid, exit_code)
+                return RankDiedError(rank, message, index, pid, *where, exit_code, signal_name), True
             if first is not None:
                 return RankFailedError(
                     first.rank, first.traceback, index, pid, first.node_rank, first.local_rank
-                ), hard_death
+                ), False
             if isinstance(error, mp.ProcessRaisedException):
                 trace = str(error).split("terminated with the following error:\n", 1)[-1]
                 return RankFailedError(rank, trace, index, pid, node_rank, index), False
