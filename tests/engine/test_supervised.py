@@ -61,6 +61,11 @@ def test_prepare_batch():
     assert torch.equal(px, x) and torch.equal(py, y)
     px, py = _prepare_batch(({"a": x}, [y]), device=torch.device("cpu"))
     assert torch.equal(px["a"], x) and torch.equal(py[0], y)
+    # without a device: collections and tensor subclasses take the general path, bad leaves still raise
+    px, py = _prepare_batch(({"a": x}, nn.Parameter(y)))
+    assert px == {"a": x} and px["a"] is x and type(py) is nn.Parameter and torch.equal(py, y)
+    with pytest.raises(TypeError):
+        _prepare_batch((x, 1.5))
 
 
 # ---------------------------------------------------------------------------------------------- numeric checks
