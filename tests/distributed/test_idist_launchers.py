@@ -286,27 +286,33 @@ with idist.Parallel(backend="gloo") as parallel:
 """
 
 
-def test_torchrun_two_nodes_rendezvous_and_failure_on_the_second_node(tmp_path):
-    """Two ``torchrun --nnodes=2`` agents (one per "host") start 2 workers each; the workers see the 2x2
-    configuration, then rank 3 (node 1) raises while the others wait in a collective: every worker ends, both
-    agents fail, and node 0's workers and torchrun's report on node 0 name rank 3 and its error."""
+def _torchrun_two_nodes(tmp_path: Path, script_text: str, out_dir: Path, *args: str) -> list[tuple[int, str]]:
+    """Run ``script_text`` under two ``torchrun --nnodes=2 --nproc_per_node=2`` agents on 127.0.0.1 (node 0 and
+    node 1), with ``out_dir`` and ``args`` as its arguments; ``(returncode, output)`` of each agent."""
     script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(_TORCHRUN_SCRIPT))
-    out_dir = tmp_path / "out"
+    script.write_text(textwrap.dedent(script_text))
     out_dir.mkdir()
     port = free_port()
     procs = []
     for node in (0, 1):
         cmd = [
             sys.executable, "-m", "torch.distributed.run", "--nnodes=2", f"--node_rank={node}", "--nproc_per_node=2",
-            "--master_addr=127.0.0.1", f"--master_port={port}", str(script),
-            str(out_dir), json.dumps(_expected(4, 2, 2)), "3",
+            "--master_addr=127.0.0.1", f"--master_port={port}", str(script), str(out_dir), *args,
         ]  # fmt: skip
         env = _python_env(OMP_NUM_THREADS="1")
         procs.append(
             subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         )
-    (rc0, out0), (rc1, out1) = _run_all(procs, timeout=300)  # a hang limit only
+    return _run_all(procs, timeout=600)  # a hang limit only
+
+
+def test_torchrun_two_nodes_rendezvous_and_failure_on_the_second_node(tmp_path):
+    """Two ``torchrun --nnodes=2`` agents (one per "host") start 2 workers each; the workers see the 2x2
+    configuration, then rank 3 (node 1) raises while the others wait in a collective: every worker ends, both
+    agents fail, and node 0's workers and torchrun's report on node 0 name rank 3 and its error."""
+    out_dir = tmp_path / "out"
+    expected = json.dumps(_expected(4, 2, 2))
+    (rc0, out0), (rc1, out1) = _torchrun_two_nodes(tmp_path, _TORCHRUN_SCRIPT, out_dir, expected, "3")
 
     infos = [_read(out_dir, f"rank{r}") for r in range(4)]
     assert [(i["node_rank"], i["local_rank"]) for i in infos] == [(0, 0), (0, 1), (1, 0), (1, 1)]
@@ -389,22 +395,8 @@ def test_torchrun_two_nodes_rank_killed_on_the_second_node(tmp_path):
     collective. torchrun does not report the death to the other node: a peer on its host finds the dead process
     and publishes it, so the workers of node 0 and torchrun's report there name rank 3, node 1, local rank 1.
     (Whether the signal is known depends on whether its agent has already reaped it: not asserted.)"""
-    script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(_TORCHRUN_KILL_SCRIPT))
     out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    port = free_port()
-    procs = []
-    for node in (0, 1):
-        cmd = [
-            sys.executable, "-m", "torch.distributed.run", "--nnodes=2", f"--node_rank={node}", "--nproc_per_node=2",
-            "--master_addr=127.0.0.1", f"--master_port={port}", str(script), str(out_dir),
-        ]  # fmt: skip
-        env = _python_env(OMP_NUM_THREADS="1")
-        procs.append(
-            subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        )
-    (rc0, out0), (rc1, out1) = _run_all(procs, timeout=600)  # a hang limit only
+    (rc0, out0), (rc1, out1) = _torchrun_two_nodes(tmp_path, _TORCHRUN_KILL_SCRIPT, out_dir)
     assert rc0 != 0 and rc1 != 0, (out0, out1)
     for rank in (0, 1):
         assert f"rank {rank}: stopping because rank 3 failed (node 1, local rank 1)" in out0, out0

@@ -79,13 +79,15 @@ class RankFailedError(ProcessRaisedException):
         node_rank: int | None = None,
         local_rank: int | None = None,
     ) -> None:
+        super().__init__(self._name(rank, remote_traceback, node_rank, local_rank), error_index, error_pid)
+
+    def _name(self, rank: int, remote_traceback: str, node_rank: int | None, local_rank: int | None) -> str:
+        """Set the attributes naming the failed rank; return the message."""
         self.rank = rank
         self.remote_traceback = remote_traceback
         self.node_rank = node_rank
         self.local_rank = local_rank
-        where = _where(node_rank, local_rank)
-        msg = f"\n\n-- Rank {rank} failed with the following error{where}:\n{remote_traceback}"
-        super().__init__(msg, error_index, error_pid)
+        return f"\n\n-- Rank {rank} failed with the following error{_where(node_rank, local_rank)}:\n{remote_traceback}"
 
     def __reduce__(self) -> Any:
         args = (self.rank, self.remote_traceback, self.error_index, self.error_pid, self.node_rank, self.local_rank)
@@ -110,12 +112,7 @@ class RankDiedError(RankFailedError, ProcessExitedException):
         exit_code: int = 1,
         signal_name: str | None = None,
     ) -> None:
-        self.rank = rank
-        self.remote_traceback = remote_traceback
-        self.node_rank = node_rank
-        self.local_rank = local_rank
-        where = _where(node_rank, local_rank)
-        msg = f"\n\n-- Rank {rank} failed with the following error{where}:\n{remote_traceback}"
+        msg = self._name(rank, remote_traceback, node_rank, local_rank)
         ProcessExitedException.__init__(self, msg, error_index, error_pid, exit_code, signal_name)
 
     def __reduce__(self) -> Any:
