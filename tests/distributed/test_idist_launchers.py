@@ -213,6 +213,19 @@ with idist.Parallel(backend="gloo") as parallel:
 _CPP_NOISE = ("terminate called", "Exception raised from", "frame #", "TCPStore.cpp", "recvValue failed")
 
 
+def _torchrun_style_pair(script: str, args: list[str]) -> list[subprocess.Popen]:
+    """Two processes running ``script`` with the environment torchrun gives 2 ranks on one node (env://)."""
+    port = free_port()
+    procs = []
+    for rank in range(2):
+        env = _python_env(
+            RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
+            MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+        )  # fmt: skip
+        procs.append(_launch(script, args, env))
+    return procs
+
+
 @pytest.mark.parametrize("failing", [1, 0])
 def test_torchrun_style_rank_failure_ends_every_rank_cleanly(tmp_path, failing):
     """Torchrun-style launches (env://, rank 0 hosts the store) in which one rank raises: both ranks exit with 1
@@ -220,15 +233,7 @@ def test_torchrun_style_rank_failure_ends_every_rank_cleanly(tmp_path, failing):
     abort it guards against happened in some launches only."""
     other = 1 - failing
     for attempt in range(5 if failing == 1 else 1):
-        port = free_port()
-        procs = []
-        for rank in range(2):
-            env = _python_env(
-                RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
-                MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
-            )  # fmt: skip
-            procs.append(_launch(_FAIL_SCRIPT, [str(tmp_path), str(failing)], env))
-        results = _run_all(procs)
+        results = _run_all(_torchrun_style_pair(_FAIL_SCRIPT, [str(tmp_path), str(failing)]))
         codes = [rc for rc, _ in results]
         assert codes == [1, 1], (attempt, results)
         failed_out, stopped_out = results[failing][1], results[other][1]
@@ -255,15 +260,7 @@ def test_torchrun_style_rank_killed_is_named_by_its_peer(tmp_path):
     """Torchrun-style launches (no launcher of ours): rank 1 kills itself with SIGKILL while rank 0 waits in a
     collective. Rank 0 finds rank 1's dead process on its host and stops naming it, with the signal (its parent,
     this test, has not reaped it yet), instead of its broken connection."""
-    port = free_port()
-    procs = []
-    for rank in range(2):
-        env = _python_env(
-            RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
-            MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
-        )  # fmt: skip
-        procs.append(_launch(_KILL_SCRIPT, [str(tmp_path), "1"], env))
-    (rc0, out0), (rc1, _) = _run_all(procs, timeout=600)  # a hang limit only
+    (rc0, out0), (rc1, _) = _run_all(_torchrun_style_pair(_KILL_SCRIPT, [str(tmp_path), "1"]), timeout=600)
     assert (rc0, rc1) == (1, -signal.SIGKILL), out0
     assert "rank 0: stopping because rank 1 failed (node 0, local rank 1)" in out0, out0
     assert "rank 1 (node 0, local rank 1): process " in out0 and "was killed by signal SIGKILL" in out0, out0
