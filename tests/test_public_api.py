@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import subprocess
 import sys
 import warnings
@@ -19,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-import ignite
+from tools.docs_hooks import public_modules
 
 # the module-level tables that lazy packages resolve names from (ignite/_lazy.py and the contrib forwarders)
 LAZY_TABLES = ("_NAMES", "_SUBMODULES", "_HANDLERS_SUBMODULES")
@@ -49,18 +48,7 @@ OPTIONAL_BACKENDS = (
 )
 
 
-def _walk(path: Path, prefix: str) -> list[str]:
-    names = []
-    for info in pkgutil.iter_modules([str(path)]):
-        if info.name.startswith("_"):
-            continue
-        names.append(prefix + info.name)
-        if info.ispkg:
-            names += _walk(path / info.name, f"{prefix}{info.name}.")
-    return names
-
-
-PUBLIC_MODULES = ["ignite", *sorted(_walk(Path(ignite.__file__).parent, "ignite."))]
+PUBLIC_MODULES = public_modules()  # the modules the docs build gives a reference page
 
 
 def _import(name: str) -> ModuleType:

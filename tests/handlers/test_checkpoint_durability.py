@@ -6,11 +6,9 @@ import errno
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from ignite.engine import Engine
 from ignite.handlers import Checkpoint, DiskSaver
 from ignite.handlers._file_writer import disk_full_cause, disk_full_error, save_to_fd
 from ignite.handlers.checkpoint import CheckpointDiskFullError
+from tests.handlers._killed_child import kill_after_save
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -309,45 +308,9 @@ def test_async_save_completes_at_interpreter_exit(tmp_path):
     assert torch.load(tmp_path / "model_1.pt")["weight"].eq(5.0).all()
 
 
-_KILLED_CHILD = """
-import sys, torch
-from torch import nn
-from ignite.engine import Engine
-from ignite.handlers import Checkpoint, DiskSaver
-
-model = nn.Linear(1, 1, bias=False)
-model.weight = nn.Parameter(torch.zeros(2_000_000))  # 8 MB: each background write takes a while
-c = Checkpoint({"model": model}, DiskSaver(sys.argv[1]), n_saved=2, async_save=True)
-engine = Engine(lambda e, b: None)
-for it in range(1, 10_000):
-    with torch.no_grad():
-        model.weight.fill_(it)
-    engine.state.iteration = it
-    c(engine)
-    print("RETURNED", it, *[item.filename for item in c._saved], flush=True)
-"""
-
-
 @pytest.mark.parametrize("kill_after", [3, 6])
 def test_process_killed_right_after_async_save_returns(tmp_path, kill_after):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_CHILD, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True
-    )
-    listed: list[str] = []
-    try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline().split()
-            assert line and line[0] == "RETURNED", "the child ended early"
-            listed = line[2:]
-            if int(line[1]) == kill_after:
-                proc.send_signal(signal.SIGKILL)  # right after the save returned: its write is in flight
-                break
-        assert proc.wait(timeout=600) == -signal.SIGKILL
-    finally:
-        proc.kill()
-        proc.stdout.close()
+    listed = kill_after_save(tmp_path, "DiskSaver", kill_after)
 
     names = checkpoint_files(tmp_path)
     steps = sorted(int(n[len("model_") : -len(".pt")]) for n in names)

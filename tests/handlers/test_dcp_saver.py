@@ -6,10 +6,6 @@ The multi-process behaviour (FSDP2 shards, resharding across world sizes) is in 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +14,7 @@ from torch import nn
 
 from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, DCPSaver, EMAHandler
+from tests.handlers._killed_child import kill_after_save
 
 
 def _model() -> nn.Module:
@@ -244,44 +241,8 @@ def test_reload_objects_and_discovery_accept_a_dcp_saver(tmp_path: Path) -> None
         Checkpoint({"model": model}, lambda c, f: None).reload_objects({"model": model2}, global_step=1)
 
 
-_KILLED_CHILD = """
-import sys, torch
-from torch import nn
-from ignite.engine import Engine
-from ignite.handlers import Checkpoint, DCPSaver
-
-model = nn.Linear(1, 1, bias=False)
-model.weight = nn.Parameter(torch.zeros(2_000_000))  # 8 MB: each background write takes a while
-c = Checkpoint({"model": model}, DCPSaver(sys.argv[1]), n_saved=2, async_save=True)
-engine = Engine(lambda e, b: None)
-for it in range(1, 10_000):
-    with torch.no_grad():
-        model.weight.fill_(it)
-    engine.state.iteration = it
-    c(engine)
-    print("RETURNED", it, *[item.filename for item in c._saved], flush=True)
-"""
-
-
 def test_process_killed_right_after_an_async_save_returns_keeps_the_listed_checkpoints(tmp_path: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_CHILD, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True
-    )
-    listed: list[str] = []
-    try:
-        deadline = time.monotonic() + 600  # a hang limit only
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline().split()  # type: ignore[union-attr]
-            assert line and line[0] == "RETURNED", "the child ended early"
-            listed = line[2:]
-            if int(line[1]) == 4:
-                proc.send_signal(signal.SIGKILL)  # right after the save returned: its write is in flight
-                break
-        assert proc.wait(timeout=600) == -signal.SIGKILL
-    finally:
-        proc.kill()
-        proc.stdout.close()  # type: ignore[union-attr]
+    listed = kill_after_save(tmp_path, "DCPSaver", 4)
 
     names = [n for n in _listing(tmp_path) if not n.startswith(".")]
     steps = sorted(int(n[len("model_") : -len(".dcp")]) for n in names)
