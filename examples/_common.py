@@ -43,10 +43,12 @@ def parser(doc: str | None, name: str) -> ArgumentParser:
     return p
 
 
-def parse(p: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
-    """Parse the arguments and apply ``--threads``."""
+def parse(p: argparse.ArgumentParser, argv: Sequence[str] | None, fast_epochs: int | None = None) -> argparse.Namespace:
+    """Parse the arguments and apply ``--threads``; with ``--fast``, ``--epochs`` is capped at ``fast_epochs``."""
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.fast and fast_epochs is not None:
+        args.epochs = min(args.epochs, fast_epochs)
     return args
 
 

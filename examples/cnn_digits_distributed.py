@@ -39,13 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=_common.positive_int, default=64, help="global batch size")
     p.add_argument("--lr", type=_common.positive_float, default=0.05)
     p.add_argument("--data-dir", type=_common.digits_dir, help="read DIR/digits.npz instead of scikit-learn's copy")
-    args = _common.parse(p, argv)
+    args = _common.parse(p, argv, fast_epochs=2)
     if args.backend == "nccl" and not torch.cuda.is_available():
         p.error("argument --backend: nccl needs CUDA GPUs, none is available (use gloo)")
     if args.batch_size < args.nproc:
         p.error(f"argument --batch-size: {args.batch_size} is smaller than --nproc {args.nproc}")
-    if args.fast:
-        args.epochs = min(args.epochs, 2)
     return args
 
 

@@ -34,9 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--child", action="store_true", help="be one training process (used by the script itself)")
     p.add_argument("--run-dir", type=_common.output_dir, help="the child's checkpoints and final weights")
     p.add_argument("--resume", type=_common.existing_file, metavar="CHECKPOINT", help="the child resumes from it")
-    args = _common.parse(p, argv)
-    if args.fast:
-        args.epochs = min(args.epochs, 2)
+    args = _common.parse(p, argv, fast_epochs=2)
     if args.kill_at is None:
         args.kill_at = 50 if args.fast else 150
     if args.child and args.run_dir is None:

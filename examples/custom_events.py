@@ -41,9 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=_common.positive_int, default=10)
     p.add_argument("--accumulate", type=_common.positive_int, default=2, help="backward passes per optimizer step")
     p.add_argument("--max-norm", type=_common.positive_float, default=1.0, help="gradient clipping threshold")
-    args = _common.parse(p, argv)
-    if args.fast:
-        args.epochs = min(args.epochs, 2)
+    args = _common.parse(p, argv, fast_epochs=2)
     return args
 
 

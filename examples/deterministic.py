@@ -89,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p = _common.parser(__doc__, "deterministic")
     p.add_argument("--epochs", type=_common.positive_int, default=5)
     p.add_argument("--stop-at", type=_common.positive_int, help="iteration to stop and resume at (70; --fast: 40)")
-    args = _common.parse(p, argv)
-    if args.fast:
-        args.epochs = min(args.epochs, 2)
+    args = _common.parse(p, argv, fast_epochs=2)
     if args.stop_at is None:
         args.stop_at = 40 if args.fast else 70
     if args.stop_at >= args.epochs * BATCHES_PER_EPOCH:

@@ -37,9 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--signal-at", type=_common.positive_int, help="iteration after which to SIGTERM (150; --fast: 50)")
     p.add_argument("--child", action="store_true", help="be one training process (used by the script itself)")
     p.add_argument("--run-dir", type=_common.output_dir, help="the child's checkpoints and final weights")
-    args = _common.parse(p, argv)
-    if args.fast:
-        args.epochs = min(args.epochs, 2)
+    args = _common.parse(p, argv, fast_epochs=2)
     if args.signal_at is None:
         args.signal_at = 50 if args.fast else 150
     if args.child and args.run_dir is None:

@@ -47,9 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = _common.parser(__doc__, "regression_diabetes")
     p.add_argument("--epochs", type=_common.positive_int, default=60)
     p.add_argument("--lr", type=_common.positive_float, default=1e-3)
-    args = _common.parse(p, argv)
-    if args.fast:
-        args.epochs = min(args.epochs, 20)
+    args = _common.parse(p, argv, fast_epochs=20)
     return args
 
 

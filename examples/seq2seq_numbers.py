@@ -99,9 +99,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=_common.positive_int, default=10)
     p.add_argument("--batch-size", type=_common.positive_int, default=64)
     p.add_argument("--lr", type=_common.positive_float, default=3e-3)
-    args = _common.parse(p, argv)
-    if args.fast:
-        args.epochs = min(args.epochs, 2)
+    args = _common.parse(p, argv, fast_epochs=2)
     return args
 
 

@@ -52,11 +52,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=_common.positive_int, default=30)
     p.add_argument("--length", type=_common.positive_int, default=200, help="time steps per series")
     p.add_argument("--chunk", type=_common.positive_int, default=25, help="time steps per TBPTT chunk")
-    args = _common.parse(p, argv)
+    args = _common.parse(p, argv, fast_epochs=2)
     if args.chunk > args.length:
         p.error(f"argument --chunk: {args.chunk} is longer than --length {args.length}")
-    if args.fast:
-        args.epochs = min(args.epochs, 2)
     return args
 
 
