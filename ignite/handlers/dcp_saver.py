@@ -326,9 +326,12 @@ class DCPSaver(BaseSaveHandler):
     def remove(self, filename: str) -> None:
         """Delete the checkpoint directory ``filename`` (rank 0 deletes, every rank waits for it).
 
-        Once this saver made a background save, it synchronises on that save's process group: ``Checkpoint``
-        then removes evicted checkpoints from its background writer.
+        Rank 0 deletes only once every rank has called this, i.e. has stopped listing ``filename`` (``Checkpoint``
+        updates its list before removing what it evicted): no rank lists a directory being deleted. Once this
+        saver made a background save, it synchronises on that save's process group: ``Checkpoint`` then removes
+        evicted checkpoints from its background writer.
         """
+        _barrier(self._group)
         if _dist()[0] == 0:
             shutil.rmtree(self.dirname / filename, ignore_errors=True)
         _barrier(self._group)
