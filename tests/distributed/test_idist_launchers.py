@@ -35,7 +35,8 @@ def _python_env(**extra: str) -> dict:
 _TORCH_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE")
 
 
-def _run_all(procs: list[subprocess.Popen], timeout: float = 300) -> list[tuple[int, str]]:
+def _run_all(procs: list[subprocess.Popen], timeout: float = 600) -> list[tuple[int, str]]:
+    """Wait for every process and return ``(returncode, stdout)``; ``timeout`` is a hang limit only."""
     out = []
     deadline = time.monotonic() + timeout
     for p in procs:
@@ -108,7 +109,7 @@ def test_two_nodes_on_loopback(tmp_path):
 def test_two_nodes_failure_on_remote_node_stops_both_nodes(tmp_path):
     port = free_port()
     procs = [_launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "fail"], _python_env()) for node in (0, 1)]
-    results = _run_all(procs, timeout=300)  # a hang limit only
+    results = _run_all(procs)
     for node, (rc, out) in enumerate(results):
         # both launchers, including node 0 where nothing failed, report rank 3 (node 1, local rank 1) and its traceback
         assert rc == 3, out
@@ -131,7 +132,7 @@ def test_two_nodes_rank_killed_on_remote_node_is_named_on_both_nodes(tmp_path):
     ranks and launcher name rank 3, its node, local rank and signal rather than their own broken connection."""
     port = free_port()
     procs = [_launch(_NODE_LAUNCHER, [str(node), str(port), str(tmp_path), "kill"], _python_env()) for node in (0, 1)]
-    results = _run_all(procs, timeout=600)  # a hang limit only
+    results = _run_all(procs)
     for node, (rc, out) in enumerate(results):
         assert rc == 3, out
         assert f"LAUNCHER node {node} caught: rank=3 node_rank=1 local_rank=1" in out, out
@@ -260,7 +261,7 @@ def test_torchrun_style_rank_killed_is_named_by_its_peer(tmp_path):
     """Torchrun-style launches (no launcher of ours): rank 1 kills itself with SIGKILL while rank 0 waits in a
     collective. Rank 0 finds rank 1's dead process on its host and stops naming it, with the signal (its parent,
     this test, has not reaped it yet), instead of its broken connection."""
-    (rc0, out0), (rc1, _) = _run_all(_torchrun_style_pair(_KILL_SCRIPT, [str(tmp_path), "1"]), timeout=600)
+    (rc0, out0), (rc1, _) = _run_all(_torchrun_style_pair(_KILL_SCRIPT, [str(tmp_path), "1"]))
     assert (rc0, rc1) == (1, -signal.SIGKILL), out0
     assert "rank 0: stopping because rank 1 failed (node 0, local rank 1)" in out0, out0
     assert "rank 1 (node 0, local rank 1): process " in out0 and "was killed by signal SIGKILL" in out0, out0
@@ -300,7 +301,7 @@ def _torchrun_two_nodes(tmp_path: Path, script_text: str, out_dir: Path, *args: 
         procs.append(
             subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         )
-    return _run_all(procs, timeout=600)  # a hang limit only
+    return _run_all(procs)
 
 
 def test_torchrun_two_nodes_rendezvous_and_failure_on_the_second_node(tmp_path):
