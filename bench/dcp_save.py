@@ -142,11 +142,16 @@ def _setup(mb: float) -> tuple[nn.Module, torch.optim.Optimizer, float]:
     return model, optimizer, idist.all_reduce(float(total)) / 2**20
 
 
-def _main_async(args: argparse.Namespace) -> None:
+def _spawn(worker, args: argparse.Namespace) -> dict:
+    """Run ``worker`` on 2 gloo ranks and return the ``result.json`` rank 0 wrote."""
     with tempfile.TemporaryDirectory() as out_dir:
-        idist.spawn("gloo", _async_worker, (out_dir, args.rounds, args.mb), nproc_per_node=2)
+        idist.spawn("gloo", worker, (out_dir, args.rounds, args.mb), nproc_per_node=2)
         with open(os.path.join(out_dir, "result.json")) as f:
-            res = json.load(f)
+            return json.load(f)
+
+
+def _main_async(args: argparse.Namespace) -> None:
+    res = _spawn(_async_worker, args)
     sync, blocked, until_wait = res["sync"], res["async_blocked"], res["async_until_wait"]
     print(
         json.dumps(
@@ -175,10 +180,7 @@ def main() -> None:
     if args.async_:
         _main_async(args)
         return
-    with tempfile.TemporaryDirectory() as out_dir:
-        idist.spawn("gloo", _worker, (out_dir, args.rounds, args.mb), nproc_per_node=2)
-        with open(os.path.join(out_dir, "result.json")) as f:
-            res = json.load(f)
+    res = _spawn(_worker, args)
     by_hand, ours = res["by_hand"], res["handler"]
     print(
         json.dumps(
