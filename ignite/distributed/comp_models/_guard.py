@@ -34,7 +34,6 @@ from torch.multiprocessing import ProcessExitedException, ProcessRaisedException
 __all__ = ["RankDiedError", "RankFailedError"]
 
 _ERR_KEY = "ignite_idist/error"
-_COUNT_KEY = "ignite_idist/error_count"
 _ACK_KEY = "ignite_idist/error_ack"
 _DONE_KEY = "ignite_idist/done"
 _LEFT_KEY = "ignite_idist/left"
@@ -173,15 +172,29 @@ def _is_peer_loss(exc: BaseException) -> bool:
     return False
 
 
+def _claim(store: Any, payload: str) -> bool:
+    """Make ``payload`` the run's first failure, unless one is published already; whether it is.
+
+    One atomic store operation (set if absent): a publisher stopped right after it (a peer that reports a death
+    is itself SIGTERMed by its agent moments later) leaves the failure readable, never a claim without it.
+    """
+    return bytes(store.compare_set(_ERR_KEY, "", payload)) == payload.encode("utf-8")
+
+
+def _wake_ranks(store: Any, world_size: int, skip: int, payload: str) -> None:
+    """Hand ``payload`` to the watcher of every rank but ``skip``."""
+    for r in range(world_size):
+        if r != skip:
+            store.set(_rank_key(r), payload)
+
+
 def publish_death(store: Any, world_size: int, rank: int, payload: str) -> bool:
     """Publish, for a rank whose process died without publishing anything, the failure ``payload`` (its launcher
-    calls this). Returns whether it is the run's first failure (otherwise the first one stands)."""
-    first = store.add(_COUNT_KEY, 1) == 1
+    or a peer of its host calls this). Returns whether it is the run's first failure (otherwise the first one
+    stands)."""
+    first = _claim(store, payload)
     if first:
-        store.set(_ERR_KEY, payload)
-        for r in range(world_size):
-            if r != rank:
-                store.set(_rank_key(r), payload)
+        _wake_ranks(store, world_size, rank, payload)
         # on behalf of the dead process: it will neither acknowledge the error nor leave the store
         store.add(_ACK_KEY, 1)
         store.add(_LEFT_KEY, 1)
@@ -293,7 +306,9 @@ class FailureGuard:
         self._publishing = False
         self._aborting = False
         self._abort_started = threading.Event()
+        self._abort_lock = threading.Lock()
         self._left = False
+        self._deaths: Any | None = None  # _peers.DeathWatch, under a launcher that does not report deaths
 
     @property
     def active(self) -> bool:
@@ -307,6 +322,10 @@ class FailureGuard:
                 self._registered = register(self._store, self.rank, self.node_rank, self.local_rank)
             except Exception:
                 pass
+            if self._registered and self._deaths is None:
+                from ignite.distributed.comp_models._peers import DeathWatch
+
+                self._deaths = DeathWatch(self._store, self.world_size, self.rank).start()
         if self._store is not None and self._thread is None:
             target = self._wait if self._watch_store is not None else self._poll
             self._thread = threading.Thread(target=target, name="ignite-idist-failure-guard", daemon=True)
@@ -320,6 +339,7 @@ class FailureGuard:
         self._stop.set()
         if self._store is None:
             return
+        self._stop_death_watch()
         self._unregister()
         try:
             self._store.add(_DONE_KEY, 1)
@@ -352,7 +372,7 @@ class FailureGuard:
     @staticmethod
     def _store_alive(store: Any) -> bool:
         try:
-            store.check([_COUNT_KEY])
+            store.check([_ERR_KEY])
             return True
         except Exception:
             return False
@@ -371,6 +391,8 @@ class FailureGuard:
             self._abort(payload)
 
     def _abort(self, payload: str) -> None:
+        if not self._abort_lock.acquire(blocking=False):
+            threading.Event().wait()  # another thread of this process is ending it with the failure
         self._aborting = True  # the main thread, if a collective now fails under it, waits for the exit below
         self._abort_started.set()
         self._unregister()
@@ -421,6 +443,11 @@ class FailureGuard:
             return
         self._thread.join(timeout=max(1.0, 5 * self.poll_s))
 
+    def _stop_death_watch(self) -> None:
+        deaths, self._deaths = self._deaths, None
+        if deaths is not None:
+            deaths.stop()
+
     def _unregister(self) -> None:
         """This process ends for a known reason: its peers must not report it as a death."""
         if not self._registered:
@@ -435,9 +462,10 @@ class FailureGuard:
 
     def _await_death_report(self) -> None:
         """A collective broke because a peer's connection closed: if the peer died without a Python exception,
-        its launcher publishes its death (rank, node, exit status) in a moment; let every rank name that death
-        rather than this symptom. The watcher then ends this process; without a report in time (the whole node
-        is gone) or without the store, this rank publishes its own error."""
+        its launcher (or, under torchrun, a peer of its host) publishes its death (rank, node, exit status) in a
+        moment; let every rank name that death rather than this symptom, and end this process with it. Without a
+        report in time (the whole node is gone) or without the store, this returns: the rank publishes its own
+        error."""
         store = self._store
         if store is None:
             return
@@ -450,18 +478,22 @@ class FailureGuard:
         try:
             # polled, not ``store.wait`` with a timeout: its timeout prints C++ warnings
             while not store.check([_ERR_KEY]):
-                if self._abort_started.is_set() or time.monotonic() >= deadline:
-                    break
+                if self._abort_started.is_set():
+                    threading.Event().wait()  # the watcher is ending this process with the reported failure
+                if time.monotonic() >= deadline:
+                    return
                 # no launcher of ours reports deaths (torchrun): look for a dead process of this host
                 dead = peers.find_dead() if peers is not None else None
                 if dead is not None:
                     publish_death(store, self.world_size, dead[0], dead[1])
                     continue
                 time.sleep(0.02)
+            payload = store.get(_ERR_KEY).decode("utf-8", errors="replace")
         except Exception:
             return
-        if self._thread is not None and self._abort_started.wait(timeout=max(2.0, 20 * self.poll_s)):
-            threading.Event().wait()  # the watcher is ending this process with the reported failure
+        # the watcher normally ends this process; it may never be woken (a publisher stopped before it handed
+        # the failure to every rank), so end it from here; the first of the two threads does it
+        self._abort(payload)
 
     def publish(self, exc: BaseException) -> None:
         """Called on the failing rank: publish the error, wait briefly until the others have read it."""
@@ -472,6 +504,7 @@ class FailureGuard:
         if self.peer_loss_wait_s > 0 and self._store is not None and _is_peer_loss(exc):
             self._await_death_report()
         self._publishing = True
+        self._stop_death_watch()
         self._unregister()
         self._stop.set()
         self._wake_own_watcher()
@@ -483,14 +516,11 @@ class FailureGuard:
             _write_elastic_error_file(f"{type(exc).__name__}: {exc}", tb)
             return
         try:
-            first = store.add(_COUNT_KEY, 1) == 1
+            first = _claim(store, payload)
             if first:
                 _write_elastic_error_file(f"{type(exc).__name__}: {exc}", tb)
-                store.set(_ERR_KEY, payload)
                 _write_first_error(self.error_dir, payload)
-                for r in range(self.world_size):
-                    if r != self.rank:
-                        store.set(_rank_key(r), payload)
+                _wake_ranks(store, self.world_size, self.rank, payload)
                 # keep this process (which may host the store) alive until the others have read the error
                 deadline = time.monotonic() + self.linger_s
                 while time.monotonic() < deadline:
