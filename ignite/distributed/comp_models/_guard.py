@@ -49,6 +49,8 @@ DEFAULT_LINGER_S = 3.0
 DEFAULT_PEER_LOSS_WAIT_S = 10.0
 # the same under a launcher that is not ours (torchrun): only a peer on the dead rank's host can report it
 ATTACHED_PEER_LOSS_WAIT_S = 5.0
+# how long a rank waits for its own watcher thread to end once woken (only a hang guard)
+_JOIN_S = 30.0
 
 # what gloo (and torch.distributed) say when the other end of a connection went away
 _PEER_LOSS_MARKERS = (
@@ -341,15 +343,28 @@ class FailureGuard:
             return
         self._stop_death_watch()
         self._unregister()
-        try:
-            self._store.add(_DONE_KEY, 1)
-            if self._watch_store is not None:
+        # the watcher must have left its store call before this process ends: a daemon thread that wakes inside
+        # a torch call while the interpreter finalizes aborts the process ("terminate called without an active
+        # exception"); rank 0, which may host the store, keeps it until every rank has done so
+        if self._watch_store is not None:
+            try:
                 self._store.set(_rank_key(self.rank), "")  # wakes our own watcher
+            except Exception:
+                pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=_JOIN_S)
+        self._thread = None
+        try:
+            done = self._store.add(_DONE_KEY, 1)
+            if self.rank == 0:
+                # ``Parallel.run`` may be called again in the same group: this run's count ends at a multiple
+                target = -(-done // self.world_size) * self.world_size
+                deadline = time.monotonic() + self.linger_s
+                while done < target and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    done = self._store.add(_DONE_KEY, 0)
         except Exception:
             pass
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=max(1.0, 5 * self.poll_s))
-        self._thread = None
 
     def _wait(self) -> None:
         from datetime import timedelta
@@ -441,7 +456,7 @@ class FailureGuard:
             self._store.set(_rank_key(self.rank), "")
         except Exception:
             return
-        self._thread.join(timeout=max(1.0, 5 * self.poll_s))
+        self._thread.join(timeout=_JOIN_S)
 
     def _stop_death_watch(self) -> None:
         deaths, self._deaths = self._deaths, None
